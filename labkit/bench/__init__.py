@@ -1,0 +1,1 @@
+"""labkit.bench (see DESIGN.md)."""

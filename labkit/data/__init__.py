@@ -1,0 +1,1 @@
+"""labkit.data (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""labkit.explain (see DESIGN.md)."""

@@ -1,0 +1,6 @@
+"""Models: `DCRNConfig`, `DCRN`, presets and `summary()`."""
+from .config import DCRNConfig
+from .dcrn import DCRN
+from .presets import PRESETS, preset, preset_config
+
+__all__ = ["DCRNConfig", "DCRN", "PRESETS", "preset", "preset_config"]

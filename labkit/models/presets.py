@@ -1,0 +1,30 @@
+"""Named model presets: tiny entries over one builder."""
+from __future__ import annotations
+
+from .config import DCRNConfig
+from .dcrn import DCRN
+
+PRESETS: dict[str, dict] = {
+    # the Keras reference: TimeDistributed(Conv2D(32, 3x3, relu)) -> MaxPool 2x2 -> Flatten
+    # -> LSTM(64) -> Dense(64, relu) -> Dense(num_classes)
+    "seed": dict(conv_channels=(32,), kernel_size=3, padding=0, pool=2, frame_readout="flatten",
+                 cell="lstm", hidden_size=64, head_hidden=64, rnn_bias="single"),
+    # the lab's default: deeper, narrower, pooled to a small vector per frame; far cheaper than seed
+    "default": dict(conv_channels=(16, 32, 64), kernel_size=3, padding=1, pool=2, batch_norm=True,
+                    frame_readout="gap", cell="gru", hidden_size=64, head_hidden=64),
+    # the same CNN with the recurrence replaced by a mean over time
+    "frame-only": dict(conv_channels=(16, 32, 64), kernel_size=3, padding=1, pool=2, batch_norm=True,
+                       frame_readout="gap", cell="none", head_hidden=64),
+}
+
+
+def preset_config(name: str, **overrides) -> DCRNConfig:
+    """The DCRNConfig of a named preset, with fields overridden (e.g. num_classes=8)."""
+    if name not in PRESETS:
+        raise KeyError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return DCRNConfig(**{**PRESETS[name], **overrides})
+
+
+def preset(name: str, num_classes: int = 10, **overrides) -> DCRN:
+    """Build a preset model: `preset("seed", num_classes=ds.num_classes)`."""
+    return DCRN(preset_config(name, num_classes=num_classes, **overrides))

@@ -1,0 +1,1 @@
+"""labkit.train (see DESIGN.md)."""

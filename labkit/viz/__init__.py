@@ -1,0 +1,1 @@
+"""labkit.viz (see DESIGN.md)."""

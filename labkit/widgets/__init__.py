@@ -1,0 +1,1 @@
+"""labkit.widgets (see DESIGN.md)."""
