@@ -1,1 +1,27 @@
-"""labkit.bench (see DESIGN.md)."""
+"""`make bench`: speed and memory figures, each compared within one run.
+
+Each area has a module here with `rows(quick: bool) -> list[dict]`; a row has keys
+`section, name, value, unit` and optionally `target` (text such as ">= 0.6"), `ok` (bool or None)
+and `note`. `run()` collects them into one DataFrame.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+
+import pandas as pd
+
+SECTIONS = ("data", "models", "train", "explain")
+COLUMNS = ["section", "name", "value", "unit", "target", "ok", "note"]
+
+
+def run(sections: tuple[str, ...] | None = None, quick: bool = False) -> pd.DataFrame:
+    """Run the benchmark sections (all by default) and return their rows as a DataFrame."""
+    rows = []
+    for name in sections or SECTIONS:
+        start = time.perf_counter()
+        module = importlib.import_module(f"labkit.bench.{name}")
+        for row in module.rows(quick=quick):
+            rows.append({**{k: None for k in COLUMNS}, "section": name, **row})
+        print(f"[bench] {name}: {time.perf_counter() - start:.1f} s", flush=True)
+    return pd.DataFrame(rows, columns=COLUMNS)

@@ -1,5 +1,27 @@
-"""`labkit bench` (being built)."""
+"""`labkit bench [--sections data,models] [--quick] [--out bench.json]`: print the benchmark table."""
+from __future__ import annotations
+
+import json
+
+
+def _run(args) -> int:
+    from labkit import bench
+
+    sections = tuple(s for s in args.sections.split(",") if s) if args.sections else None
+    table = bench.run(sections, quick=args.quick)
+    with __import__("pandas").option_context("display.max_rows", None, "display.width", 200,
+                                              "display.max_colwidth", 60):
+        print(table.to_string(index=False))
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(table.to_dict(orient="records"), f, indent=2, default=str)
+        print(f"wrote {args.out}")
+    return 0
 
 
 def register(sub) -> None:
-    sub.add_parser("bench", help="(not yet available)").set_defaults(func=lambda args: 1)
+    p = sub.add_parser("bench", help="speed and memory benchmarks (a table, and JSON with --out)")
+    p.add_argument("--sections", default="", help="comma-separated subset (default: all)")
+    p.add_argument("--quick", action="store_true", help="tiny sizes, to check the benchmark runs")
+    p.add_argument("--out", default="", help="also write the rows as JSON here")
+    p.set_defaults(func=_run)
