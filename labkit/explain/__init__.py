@@ -1,1 +1,20 @@
-"""labkit.explain (see DESIGN.md)."""
+"""labkit.explain: where (pixels) and when (frames) a DCRN found its evidence, and whether to believe it.
+
+    attr = explain.attribute(model, clip, method="integrated_gradients")   # maps (N, T, H, W), frame_scores (N, T)
+    explain.methods()                                                      # specs for widgets and the CLI
+    explain.gradient_flow(model, clip)                                     # gradient norm per frame
+    explain.evaluate_faithfulness(model, ds, "integrated_gradients")       # deletion/insertion, randomisation, pointing
+"""
+from .attribution import Attribution
+from .baselines import BASELINES
+from .core import attribute
+from .methods import METHODS
+from .specs import MethodSpec, ParamSpec
+
+
+def methods() -> list[MethodSpec]:
+    """Every attribution method with its parameter specs, in display order."""
+    return list(METHODS)
+
+
+__all__ = ["Attribution", "BASELINES", "MethodSpec", "ParamSpec", "attribute", "methods"]

@@ -1,0 +1,183 @@
+"""The attribution methods, one place: each runner next to its spec, and the registry.
+
+A runner takes the wrapped model `net` (normalised clips (n, T, C, H, W) -> logits (n, K)),
+the clips `x`, the target classes `target` (n,), the resolved parameters and the memory
+`Budget`, and returns `(attributions (n, T, C', H, W), delta (n,) or None, choices)` where C'
+is C (or 1 for Grad-CAM) and `choices` records sizes picked for the caller (batch sizes).
+Attributions are for the target's logit: logits do not saturate the way probabilities do.
+"""
+from __future__ import annotations
+
+import warnings
+
+import captum.attr as ca
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .baselines import BASELINES, make_baseline
+from .specs import MethodSpec, ParamSpec
+
+
+class Logits(nn.Module):
+    """The model as Captum sees it: normalised clips (n, T, C, H, W) -> logits (n, K).
+
+    An nn.Module (not a bound method) so DeepLift can hook its non-linearities.
+    """
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+def _baseline(net: Logits, x: torch.Tensor, kind: str) -> torch.Tensor:
+    cfg = net.model.config
+    return make_baseline(x.detach(), kind, cfg.mean, cfg.std)
+
+
+BASELINE = ParamSpec("baseline", "choice", "black", choices=BASELINES,
+                     help="what 'absent' means: black frames, blurred frames, or the clip's mean frame")
+
+
+def _saliency(net, x, target, p, budget):
+    return ca.Saliency(net).attribute(x.requires_grad_(), target=target, abs=p["abs"]), None, {}
+
+
+def _input_x_gradient(net, x, target, p, budget):
+    return ca.InputXGradient(net).attribute(x.requires_grad_(), target=target), None, {}
+
+
+def _integrated_gradients(net, x, target, p, budget):
+    # Captum runs at least two steps per internal batch, so leave room for 2 rows per clip
+    ibs = p["internal_batch_size"] or max(2 * len(x), budget.backward_rows)
+    attr, delta = ca.IntegratedGradients(net).attribute(
+        x, baselines=_baseline(net, x, p["baseline"]), target=target, n_steps=p["n_steps"],
+        internal_batch_size=ibs, return_convergence_delta=True)
+    return attr, delta, {"internal_batch_size": ibs}
+
+
+def _smoothgrad(net, x, target, p, budget):
+    # NoiseTunnel draws its noise from torch's global RNG. Each clip gets its own draw inside
+    # fork_rng seeded with `seed`: repeatable, the same for a clip alone or in a batch, and the
+    # caller's RNG stream is left exactly as it was.
+    tunnel = ca.NoiseTunnel(ca.Saliency(net))
+    per_batch = max(1, min(p["nt_samples"], budget.backward_rows))
+    devices = [x.device] if x.device.type == "cuda" else []
+    out = []
+    for i in range(len(x)):
+        xi = x[i:i + 1]
+        sigma = p["noise"] * float(xi.max() - xi.min())  # noise level as a share of the input range
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(p["seed"])
+            out.append(tunnel.attribute(xi, nt_type="smoothgrad", nt_samples=p["nt_samples"],
+                                        nt_samples_batch_size=per_batch, stdevs=sigma,
+                                        target=target[i:i + 1], abs=True))
+    return torch.cat(out), None, {"nt_samples_batch_size": per_batch}
+
+
+def _occlusion(net, x, target, p, budget):
+    n, T, C, H, W = x.shape
+    win, frames = min(p["window"], H, W), min(p["frames"], T)
+    stride = min(p["stride"], win)
+    per_eval = max(1, budget.forward_rows // n)
+    attr = ca.Occlusion(net).attribute(
+        x, sliding_window_shapes=(frames, C, win, win), strides=(frames, C, stride, stride),
+        baselines=_baseline(net, x, p["baseline"]), target=target, perturbations_per_eval=per_eval)
+    return attr, None, {"window": win, "stride": stride, "frames": frames, "perturbations_per_eval": per_eval}
+
+
+def _frame_ablation(net, x, target, p, budget):
+    n, T, C, H, W = x.shape
+    mask = torch.arange(T, device=x.device).view(1, T, 1, 1, 1).expand(1, T, C, H, W)  # one group per frame
+    per_eval = max(1, min(T, budget.forward_rows // n))  # T ablations batched: T+1 passes in ceil(T/per_eval)+1 calls
+    attr = ca.FeatureAblation(net).attribute(
+        x, baselines=_baseline(net, x, p["baseline"]), target=target, feature_mask=mask,
+        perturbations_per_eval=per_eval)
+    return attr, None, {"perturbations_per_eval": per_eval}
+
+
+def conv_layer(model: nn.Module, block: int) -> nn.Module:
+    """The activation module of `model.blocks[block]` (after conv/bn/act, before pooling)."""
+    n = len(model.blocks)
+    if not -n <= block < n:
+        raise ValueError(f"grad_cam: block={block} is out of range; the model has {n} conv block(s) "
+                         f"(use 0..{n - 1}, or -1 for the last)")
+    return [m for m in model.blocks[block] if not isinstance(m, nn.MaxPool2d)][-1]
+
+
+def _grad_cam(net, x, target, p, budget):
+    n, T, C, H, W = x.shape
+    layer = conv_layer(net.model, p["block"])
+    # DCRN folds frames into the batch, so the layer's output, and Grad-CAM's map, is (n*T, 1, h, w)
+    cam = ca.LayerGradCam(net, layer).attribute(x.requires_grad_(), target=target, relu_attributions=p["relu"])
+    cam = F.interpolate(cam, size=(H, W), mode="bilinear", align_corners=False)  # (n*T, 1, H, W)
+    block = p["block"] % len(net.model.blocks)
+    return cam.reshape(n, T, 1, H, W), None, {"layer": f"blocks.{block}"}
+
+
+DEEPLIFT_ACTIVATIONS = ("relu", "elu", "tanh")
+
+
+def _deeplift(net, x, target, p, budget):
+    cfg = net.model.config
+    if net.model.rnn is not None:
+        raise ValueError(f"deeplift: DeepLift's rescale rules cannot reach inside nn.{type(net.model.rnn).__name__} "
+                         "(its gates are not modules Captum can hook), so the result would be a plain gradient "
+                         "in disguise; use integrated_gradients, or a model with cell='none' (preset 'frame-only')")
+    if cfg.activation not in DEEPLIFT_ACTIVATIONS:
+        raise ValueError(f"deeplift: Captum has no DeepLift rule for activation={cfg.activation!r}; "
+                         f"it supports {list(DEEPLIFT_ACTIVATIONS)}; use integrated_gradients")
+    with warnings.catch_warnings():  # Captum announces its temporary hooks on every call
+        warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
+        attr, delta = ca.DeepLift(net).attribute(x.requires_grad_(), baselines=_baseline(net, x, p["baseline"]),
+                                                 target=target, return_convergence_delta=True)
+    return attr, delta, {}
+
+
+METHODS: tuple[MethodSpec, ...] = (
+    MethodSpec("saliency", "Saliency (gradient)", (
+        ParamSpec("abs", "bool", True, help="absolute gradients (the classic saliency map)"),),
+        "gradient of the target logit w.r.t. every input pixel", run=_saliency),
+    MethodSpec("input_x_gradient", "Input x gradient", (),
+               "gradient times the (normalised) input", run=_input_x_gradient),
+    MethodSpec("integrated_gradients", "Integrated gradients", (
+        ParamSpec("n_steps", "int", 32, 2, 256, help="points on the path from baseline to clip"),
+        BASELINE,
+        ParamSpec("internal_batch_size", "int", None, 1, 4096,
+                  help="clips per forward+backward pass; empty = chosen from the memory budget")),
+        "path integral of gradients from a baseline to the clip; sums to the logit difference",
+        run=_integrated_gradients),
+    MethodSpec("smoothgrad", "SmoothGrad (NoiseTunnel)", (
+        ParamSpec("nt_samples", "int", 16, 1, 128, help="noisy copies averaged"),
+        ParamSpec("noise", "float", 0.15, 0.0, 1.0, help="noise std as a share of the clip's value range"),
+        ParamSpec("seed", "int", 0, 0, 2**31 - 1, help="seed of the noise: same seed, same map")),
+        "saliency averaged over noisy copies of the clip", run=_smoothgrad),
+    MethodSpec("occlusion", "Occlusion (spatio-temporal windows)", (
+        ParamSpec("window", "int", 16, 1, 512, help="side of the square patch in pixels"),
+        ParamSpec("stride", "int", 8, 1, 512, help="step between patches in pixels"),
+        ParamSpec("frames", "int", 2, 1, 512, help="frames covered by one window (and its temporal step)"),
+        BASELINE),
+        "logit drop when a patch of a few frames is replaced by the baseline",
+        reduce="mean", frame_score="mean", run=_occlusion),
+    MethodSpec("grad_cam", "Grad-CAM", (
+        ParamSpec("block", "int", -1, -64, 63, help="conv block index into model.blocks (-1: the last)"),
+        ParamSpec("relu", "bool", True, help="keep only evidence for the target (ReLU of the map)")),
+        "channel-weighted activations of one conv block, upsampled to every frame", run=_grad_cam),
+    MethodSpec("frame_ablation", "Frame ablation", (BASELINE,),
+               "logit drop when one whole frame is replaced by the baseline (T+1 forward passes)",
+               reduce="mean", frame_score="drop", run=_frame_ablation),
+    MethodSpec("deeplift", "DeepLift", (BASELINE,),
+               "DeepLift rescale rule vs a baseline; models without a recurrent layer only",
+               run=_deeplift),
+)
+REGISTRY: dict[str, MethodSpec] = {m.name: m for m in METHODS}
+
+
+def get(name: str) -> MethodSpec:
+    """The spec of a method by name; unknown names raise a ValueError listing the methods."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown attribution method {name!r}; choose one of {list(REGISTRY)}")
+    return REGISTRY[name]
