@@ -2,5 +2,7 @@
 from .config import DCRNConfig
 from .dcrn import DCRN
 from .presets import PRESETS, preset, preset_config
+from .summary import ModelSummary, summary, training_flops
 
-__all__ = ["DCRNConfig", "DCRN", "PRESETS", "preset", "preset_config"]
+__all__ = ["DCRNConfig", "DCRN", "PRESETS", "preset", "preset_config", "ModelSummary", "summary",
+           "training_flops"]

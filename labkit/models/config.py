@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+import numbers
+from dataclasses import dataclass
 
 CELLS = ("lstm", "gru", "rnn", "none")
 FRAME_READOUTS = ("flatten", "gap")
 TEMPORAL_READOUTS = ("last", "mean")
 ACTIVATIONS = ("relu", "gelu", "elu", "tanh")
+# non-decreasing activations commute with max pooling, pool(act(x)) == act(pool(x)), so a
+# ConvBlock may pool first (see dcrn.ConvBlock)
+MONOTONE_ACTIVATIONS = ("relu", "elu", "tanh")
+RNN_BIASES = ("single", "double")
 
 
 @dataclass
@@ -64,3 +69,101 @@ class DCRNConfig:
     def replace(self, **changes) -> "DCRNConfig":
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
+
+    # ---- geometry -----------------------------------------------------------------------------
+    def frame_sides(self, size: int | None = None) -> list[tuple[int, int]]:
+        """Side of a frame after each block's conv and after its pool: [(conv_side, pooled_side), ...].
+
+        Frames are square (img_size x img_size, or `size` x `size`). Sides below 1 mean the block
+        shrank the frame away; `validate` reports that.
+        """
+        return _sides(self.img_size if size is None else size, len(self.conv_channels),
+                      self.kernel_size, self.padding, self.pool)
+
+    # ---- checking -----------------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        """Everything wrong with this config, one readable sentence each (empty when valid)."""
+        out: list[str] = []
+        ints = dict(num_classes=2, in_chans=1, img_size=1, kernel_size=1, padding=0, pool=1,
+                    hidden_size=1, num_layers=1, head_hidden=0)
+        for name, low in ints.items():
+            v = getattr(self, name)
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool):
+                out.append(f"{name} must be a whole number; got {v!r}")
+            elif v < low:
+                out.append(f"{name}={v} is too small; the smallest valid value is {low}")
+        for name, choices in (("cell", CELLS), ("frame_readout", FRAME_READOUTS), ("activation", ACTIVATIONS),
+                              ("temporal_readout", TEMPORAL_READOUTS), ("rnn_bias", RNN_BIASES)):
+            if getattr(self, name) not in choices:
+                out.append(f"unknown {name} {getattr(self, name)!r}; choose one of {list(choices)}")
+        bad = [c for c in self.conv_channels
+               if not isinstance(c, numbers.Integral) or isinstance(c, bool) or c < 1]
+        if bad:
+            out.append(f"conv_channels must all be whole numbers >= 1; got {list(self.conv_channels)}")
+        if not isinstance(self.drop_rate, numbers.Real) or not 0.0 <= self.drop_rate < 1.0:
+            out.append(f"drop_rate={self.drop_rate!r} is outside [0, 1); use a value such as 0.0-0.5")
+        if self.cell == "none" and self.bidirectional:
+            out.append("bidirectional=True needs a recurrent cell but cell='none'; "
+                       "set bidirectional=False or pick cell 'lstm', 'gru' or 'rnn'")
+        if self.max_frames is not None and (not isinstance(self.max_frames, numbers.Integral)
+                                            or self.max_frames < 1):
+            out.append(f"max_frames={self.max_frames!r} must be None or a whole number >= 1")
+        for name in ("mean", "std"):
+            v = getattr(self, name)
+            if isinstance(self.in_chans, numbers.Integral) and len(v) != self.in_chans:
+                out.append(f"{name} has {len(v)} values but in_chans={self.in_chans}; give one value per channel")
+        if any(s <= 0 for s in self.std):
+            out.append(f"std must be > 0 for every channel; got {list(self.std)}")
+        if not out:  # geometry only makes sense once the numbers themselves are valid
+            out += self._geometry_problems()
+        return out
+
+    def validate(self) -> "DCRNConfig":
+        """Raise ValueError listing every problem (naming the parameter and its valid range); else self."""
+        problems = self.problems()
+        if problems:
+            raise ValueError("invalid DCRNConfig: " + "; ".join(problems))
+        return self
+
+    def _geometry_problems(self) -> list[str]:
+        """Convolutions and pools must leave every frame at least 1x1 pixel."""
+        if self.padding >= self.kernel_size:
+            return [f"padding={self.padding} is too large for kernel_size={self.kernel_size}; "
+                    f"the largest valid padding is {self.kernel_size - 1}"]
+        n, size = len(self.conv_channels), self.img_size
+        sides = self.frame_sides()
+        if all(p >= 1 for _, p in sides):
+            return []
+        fits = next(i for i, (_, p) in enumerate(sides) if p < 1)  # blocks that still fit
+        geo = f"img_size={size} with kernel_size {self.kernel_size}, padding {self.padding}, pool {self.pool}"
+        fixes = [f"lower the number of blocks to <= {fits}" if fits else None,
+                 f"raise img_size to >= {_smallest_size(n, self.kernel_size, self.padding, self.pool)}"]
+        k = max((k for k in range(self.padding + 1, size + 2 * self.padding + 1)
+                 if all(p >= 1 for _, p in _sides(size, n, k, self.padding, self.pool))), default=None)
+        if k is not None:
+            fixes.append(f"lower kernel_size to <= {k}")
+        if self.pool > 1:
+            pool = max((q for q in range(1, self.pool)
+                        if all(p >= 1 for _, p in _sides(size, n, self.kernel_size, self.padding, q))), default=None)
+            if pool is not None:
+                fixes.append(f"lower pool to <= {pool}")
+        return [f"conv_channels has {n} block{'s' if n != 1 else ''} but {geo} supports at most {fits}: "
+                f"block {fits + 1} shrinks a frame below 1 pixel; " + " or ".join(f for f in fixes if f)]
+
+
+def _sides(size: int, blocks: int, kernel: int, padding: int, pool: int) -> list[tuple[int, int]]:
+    """[(conv_side, pooled_side)] per block for a square frame of `size` pixels."""
+    out = []
+    for _ in range(blocks):
+        conv = size + 2 * padding - kernel + 1
+        size = conv // pool if conv >= 1 else 0
+        out.append((conv, size))
+    return out
+
+
+def _smallest_size(blocks: int, kernel: int, padding: int, pool: int) -> int:
+    """The smallest img_size whose frames survive `blocks` conv+pool blocks (walking back from 1 pixel)."""
+    side = 1
+    for _ in range(blocks):
+        side = max(side * pool + kernel - 1 - 2 * padding, 1)
+    return side

@@ -6,14 +6,21 @@ import torch
 import torch.nn as nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .config import DCRNConfig
+from .config import MONOTONE_ACTIVATIONS, DCRNConfig
 
 _ACT = {"relu": nn.ReLU, "gelu": nn.GELU, "elu": nn.ELU, "tanh": nn.Tanh}
 _RNN = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
 class ConvBlock(nn.Sequential):
-    """conv -> [batch norm] -> activation -> [max pool]; (N, C_in, H, W) -> (N, C_out, H', W')."""
+    """conv -> [batch norm] -> activation -> [max pool]; (N, C_in, H, W) -> (N, C_out, H', W').
+
+    Children keep that order (and names 0, 1, ...). When the activation is non-decreasing
+    (relu, elu, tanh) forward runs the pool *before* it: max-pooling commutes with such a function,
+    so the output and gradients are the same, but the activation and its backward touch pool**2
+    times fewer elements - on the seed model that is the largest memory-bound cost of a step.
+    Hooks on the activation module therefore see the pooled tensor; hook the block for its output.
+    """
 
     def __init__(self, c_in: int, c_out: int, cfg: DCRNConfig):
         layers = [nn.Conv2d(c_in, c_out, cfg.kernel_size, padding=cfg.padding, bias=not cfg.batch_norm)]
@@ -23,12 +30,23 @@ class ConvBlock(nn.Sequential):
         if cfg.pool > 1:
             layers.append(nn.MaxPool2d(cfg.pool))
         super().__init__(*layers)
+        self.pool_first = cfg.pool > 1 and cfg.activation in MONOTONE_ACTIVATIONS
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.pool_first:
+            return super().forward(x)
+        *pre, act, pool = self  # conv [, bn], act, pool
+        for layer in pre:
+            x = layer(x)
+        return act(pool(x))
 
 
 def _single_bias(rnn: nn.RNNBase) -> None:
-    """Keep one trainable bias per gate, as Keras does: b_hh becomes a fixed zero buffer.
+    """Keep one trainable bias per gate, as Keras' LSTM does: b_hh becomes a fixed zero buffer.
 
-    b_ih + b_hh is one bias written twice, so the model is the same; only the count changes.
+    For LSTM and RNN b_ih + b_hh is one bias written twice, so the model is the same and only the
+    count changes; for GRU the candidate gate's b_hn sits inside the reset product, so "single"
+    there is a slightly smaller model (Keras' reset_after GRU keeps both, i.e. "double").
     """
     for name in list(rnn._flat_weights_names):
         if name.startswith("bias_hh"):
@@ -47,14 +65,11 @@ class DCRN(nn.Module):
 
     def __init__(self, config: DCRNConfig):
         super().__init__()
-        self.config = config
+        self.config = config.validate()
         cfg = config
         chans = (cfg.in_chans, *cfg.conv_channels)
         self.blocks = nn.Sequential(*[ConvBlock(a, b, cfg) for a, b in zip(chans[:-1], chans[1:])])
-        side = cfg.img_size
-        for _ in cfg.conv_channels:
-            side = side + 2 * cfg.padding - cfg.kernel_size + 1
-            side = side // cfg.pool if cfg.pool > 1 else side
+        side = cfg.frame_sides()[-1][1] if cfg.conv_channels else cfg.img_size
         self.frame_dim = chans[-1] * (side * side if cfg.frame_readout == "flatten" else 1)
         self.frame_drop = nn.Dropout(cfg.drop_rate)
         if cfg.cell == "none":
@@ -78,10 +93,23 @@ class DCRN(nn.Module):
 
     # ---- the three stages -------------------------------------------------------------------
     def encode_frames(self, x: torch.Tensor) -> torch.Tensor:
-        """Per-frame CNN features: (B, T, C, H, W) -> (B, T, F), one conv call on B*T frames."""
+        """Per-frame CNN features: (B, T, C, H, W) -> (B, T, F), one conv call on B*T frames.
+
+        Frames run channels-last (the layout `preprocess` already yields, so this is free there):
+        the CPU conv, pool and their backward passes are fastest in it and no layout copies
+        appear. Flatten reads each frame in (H, W, C) order, as Keras' channels-last Flatten does,
+        which is a view of a channels-last tensor.
+        """
         B, T = x.shape[:2]
-        f = self.blocks(x.reshape(B * T, *x.shape[2:]))  # (B*T, C', H', W')
-        f = f.mean(dim=(2, 3)) if self.config.frame_readout == "gap" else f.flatten(1)  # (B*T, F)
+        if self.config.max_frames is not None and T > self.config.max_frames:
+            raise ValueError(f"clips have {T} frames but this model takes at most max_frames="
+                             f"{self.config.max_frames}; trim the clips or raise max_frames")
+        x = x.reshape(B * T, *x.shape[2:]).contiguous(memory_format=torch.channels_last)  # (B*T, C, H, W)
+        f = self.blocks(x)  # (B*T, C', H', W')
+        if self.config.frame_readout == "gap":
+            f = f.mean(dim=(2, 3))  # (B*T, C')
+        else:
+            f = f.permute(0, 2, 3, 1).flatten(1)  # (B*T, H'*W'*C')
         return self.frame_drop(f.reshape(B, T, -1))  # (B, T, F)
 
     def temporal(self, feats: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
