@@ -1,0 +1,65 @@
+"""`order`: a red and a blue flash at random places, `gap` frames apart; the class is which came first.
+
+Each clip shows both flashes, so the set of frames carries no class: only their order does. A
+frame-only model (CNN + mean over time) stays at chance; with a long gap this is the long-range
+dependency on which a plain RNN's gradient vanishes while LSTM/GRU cope. Evidence: the two
+flashes, in the frames they are shown.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..evidence import Evidence
+from .render import paste, texture
+
+CLASSES = ["red-first", "blue-first"]
+RED, BLUE = (235.0, 35.0, 35.0), (35.0, 70.0, 240.0)
+OPTIONS = {"gap": None, "duration": 1, "flash_size": (8.0, 12.0)}
+
+
+def classes(**options) -> list[str]:
+    return list(CLASSES)
+
+
+def check(frames: int, size: int, gap=None, duration=1, flash_size=(8.0, 12.0)) -> None:
+    """Raise ValueError naming the option when the clip cannot hold both flashes."""
+    gap = default_gap(frames) if gap is None else gap
+    if int(duration) < 1:
+        raise ValueError(f"order: duration={duration} must be >= 1 frame")
+    if int(gap) < duration:
+        raise ValueError(f"order: gap={gap} must be >= duration={duration} (the flashes would overlap in time)")
+    if gap + duration > frames:
+        raise ValueError(f"order: gap={gap} and duration={duration} need frames >= {gap + duration}; "
+                         f"got frames={frames} (use more frames or gap <= {frames - duration})")
+
+
+def default_gap(frames: int) -> int:
+    return max(1, frames // 2)
+
+
+def generate(rng: np.random.Generator, labels: np.ndarray, out: np.ndarray, gap=None, duration=1,
+             flash_size=(8.0, 12.0)) -> tuple[Evidence, None]:
+    """labels (n,) in {0: red first, 1: blue first}; fills out uint8 (n, T, H, W, 3); returns evidence, no groups.
+
+    gap: frames between the two onsets (default T // 2); duration: frames each flash lasts;
+    flash_size: (low, high) side of the square flash in pixels at size 64.
+    """
+    n, T, size = out.shape[0], out.shape[1], out.shape[2]
+    gap = default_gap(T) if gap is None else int(gap)
+    side = np.round(rng.uniform(*flash_size, size=n) * size / 64).astype(int).clip(2, size)
+    P = int(np.round(flash_size[1] * size / 64))
+    square = (np.arange(P)[None, :, None] < side[:, None, None]) & (np.arange(P)[None, None, :] < side[:, None, None])
+    out[:] = texture(rng, n, size, level=(50.0, 110.0), contrast=25.0, saturation=0.1)[:, None]
+    onset = rng.integers(0, T - gap - duration + 1, size=n)  # same for both classes
+    t = np.arange(T)[None, :]
+    first = (t >= onset[:, None]) & (t < onset[:, None] + duration)  # (n, T)
+    second = (t >= onset[:, None] + gap) & (t < onset[:, None] + gap + duration)
+    red_first = labels == 0
+    visible = np.stack([np.where(red_first[:, None], first, second),  # red
+                        np.where(red_first[:, None], second, first)], axis=1)  # blue: (n, 2, T)
+    corner = rng.integers(0, size - side[:, None, None] + 1, size=(n, 2, 2))  # (n, sprite, row/col), inside the frame
+    pos = np.broadcast_to(corner[:, :, None, :], (n, 2, T, 2)).astype(np.int16)
+    alpha = square.astype(np.float32)
+    for k, colour in enumerate((RED, BLUE)):  # two sprites
+        paste(out, alpha, np.broadcast_to(np.float32(colour), (n, 3)), pos[:, k], visible[:, k])
+    return Evidence(footprint=np.stack([square, square], axis=1), pos=pos, visible=visible, size=size), None
