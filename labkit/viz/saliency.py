@@ -1,0 +1,141 @@
+"""Where and when a model looked: attribution heatmaps over the frames, and frame importance.
+
+Maps are scaled by the largest |value| over the whole clip (not per frame), so brightness is
+comparable across time: a frame that mattered little stays faint. They travel as int8 percent
+of that peak (-100..100): a quarter of the bytes of float32, and finer than the eye can tell.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .clips import _check_clips, play_controls, png_uri
+
+# transparent where attribution is ~0, so the frame shows through
+ABS_SCALE = [[0.0, "rgba(255,255,0,0)"], [0.25, "rgba(255,220,0,0.45)"], [0.6, "rgba(255,120,0,0.8)"],
+             [1.0, "rgba(200,0,0,1)"]]
+SIGNED_SCALE = [[0.0, "rgba(5,48,97,1)"], [0.3, "rgba(67,147,195,0.7)"], [0.5, "rgba(255,255,255,0)"],
+                [0.7, "rgba(214,96,77,0.7)"], [1.0, "rgba(103,0,31,1)"]]
+BAR, BAR_ON = "#9ecae1", "#08519c"
+
+
+def _unpack(clip, maps, frame_scores, index: int):
+    """Accept an `explain.Attribution` or arrays; return clip (T,H,W,3), maps (T,H,W), scores (T,), title."""
+    title = None
+    if hasattr(maps, "maps"):  # an explain.Attribution
+        attr = maps
+        maps = np.asarray(attr.maps)
+        frame_scores = np.asarray(attr.frame_scores) if frame_scores is None else frame_scores
+        title = f"{attr.method}: target {_item(attr.target, index)}, predicted {_item(attr.predicted, index)}"
+        prob = getattr(attr, "probability", None)
+        if prob is not None:
+            title += f" (p={float(_item(prob, index)):.2f})"
+    maps = np.asarray(maps, dtype=np.float32)
+    if maps.ndim == 4:
+        maps = maps[index]
+    if frame_scores is not None:
+        frame_scores = np.asarray(frame_scores, dtype=np.float32)
+        frame_scores = frame_scores[index] if frame_scores.ndim == 2 else frame_scores
+    clips = _check_clips(clip)
+    frames = clips[index] if len(clips) > 1 else clips[0]  # (T, H, W, 3)
+    if maps.shape != frames.shape[:3]:
+        raise ValueError(f"maps {maps.shape} do not match the clip's (T, H, W) {frames.shape[:3]}")
+    if frame_scores is None:  # fallback: a frame's share of the clip's absolute attribution
+        frame_scores = np.abs(maps).sum((1, 2))
+    return frames, maps, frame_scores, title
+
+
+def _item(v, index):
+    a = np.asarray(v)
+    return a.reshape(-1)[index] if a.ndim else a.item()
+
+
+def _scaled(maps: np.ndarray, signed: bool) -> np.ndarray:
+    """(T, H, W) -> int8 percent of the clip's peak |value|: [-100, 100] signed, [0, 100] abs."""
+    m = maps if signed else np.abs(maps)
+    peak = float(np.abs(m).max()) or 1.0
+    return np.round(100 * m / peak).astype(np.int8)
+
+
+def _heat(z: np.ndarray, signed: bool, opacity: float, **kw) -> go.Heatmap:
+    return go.Heatmap(z=z, colorscale=SIGNED_SCALE if signed else ABS_SCALE, zmin=-100 if signed else 0, zmax=100,
+                      opacity=opacity, hovertemplate="x %{x} y %{y}<br>attribution %{z}% of peak<extra></extra>",
+                      colorbar=dict(title="% of peak", len=0.6, y=0.7), **kw)
+
+
+def saliency_overlay(clip, maps, frame_scores=None, index: int = 0, frame: int = 0, signed: bool = False,
+                     opacity: float = 0.6, title: str | None = None, fps: float = 4.0,
+                     animate: bool = True, size: int = 360) -> go.Figure:
+    """One frame with its heatmap on top, and frame-importance bars underneath; a slider and a
+    play button step through the frames (plotly animation frames named "0".."T-1").
+
+    clip: uint8 (T, H, W, C) (or a batch, with `index`). maps: an `explain.Attribution` or an
+    array (T, H, W) / (N, T, H, W) of signed attributions; frame_scores: (T,) or (N, T).
+    signed=True shows positive (red) and negative (blue) evidence; False shows |attribution|.
+    Traces: 0 frame image, 1 heatmap, 2 frame bars. `fig.frames[t]` restyles all three for frame t.
+    """
+    frames, maps, scores, auto_title = _unpack(clip, maps, frame_scores, index)
+    z = _scaled(maps, signed)
+    t_len = len(frames)
+    if not 0 <= frame < t_len:
+        raise ValueError(f"frame {frame} is outside the clip's {t_len} frames")
+    uris = [png_uri(f) for f in frames]
+    steps = np.arange(t_len)
+
+    def colors(t):
+        return np.where(steps == t, BAR_ON, BAR).tolist()
+
+    fig = make_subplots(rows=2, cols=1, row_heights=[0.75, 0.25], vertical_spacing=0.08)
+    fig.add_trace(go.Image(source=uris[frame], hoverinfo="skip"), row=1, col=1)
+    fig.add_trace(_heat(z[frame], signed, opacity), row=1, col=1)
+    fig.add_trace(go.Bar(x=steps, y=scores, marker_color=colors(frame), name="frame importance",
+                         hovertemplate="frame %{x}<br>importance %{y:.3g}<extra></extra>"), row=2, col=1)
+    if animate:  # each animation frame restyles only what changes: picture, heatmap, bar colours
+        fig.frames = [go.Frame(data=[go.Image(source=uris[t]), go.Heatmap(z=z[t]), go.Bar(marker_color=colors(t))],
+                               traces=[0, 1, 2], name=str(t)) for t in range(t_len)]
+        fig.update_layout(**play_controls(t_len, int(1000 / fps), prefix="frame "))
+        fig.layout.sliders[0].active = frame
+    fig.update_xaxes(visible=False, row=1, col=1)
+    fig.update_yaxes(visible=False, scaleanchor="x", autorange="reversed", row=1, col=1)
+    fig.update_xaxes(dtick=1 if t_len <= 32 else None, row=2, col=1)
+    fig.update_yaxes(title_text="frame<br>importance", row=2, col=1)
+    fig.update_layout(title=title or auto_title, width=size, height=size * 1.45 + (90 if animate else 0),
+                      showlegend=False, template="plotly_white",
+                      margin=dict(l=60, r=10, t=50, b=110 if animate else 30))
+    return fig
+
+
+def saliency_strip(clip, attributions: dict, index: int = 0, every: int = 1, signed: bool = False,
+                   opacity: float = 0.6, gap: int = 2, title: str | None = None) -> go.Figure:
+    """Every frame side by side with its heatmap, one row per method: methods compared at a glance.
+
+    attributions: {name: explain.Attribution or maps (T, H, W)/(N, T, H, W)}. Each row is one
+    go.Image (frames joined with white gaps) plus one go.Heatmap (0, i.e. transparent, in the gaps) — two traces per row.
+    """
+    fig = go.Figure()
+    ticks = None
+    for r, (name, attr) in enumerate(attributions.items()):
+        frames, maps, _, _ = _unpack(clip, attr, None, index)
+        frames, z = frames[::every], _scaled(maps, signed)[::every]
+        t, h, w, _ = frames.shape
+        pitch = w + gap
+        img = np.full((h, t * pitch - gap, 3), 255, np.uint8)
+        heat = np.zeros((h, t * pitch - gap), np.int8)
+        for k in range(t):
+            img[:, k * pitch:k * pitch + w] = frames[k]
+            heat[:, k * pitch:k * pitch + w] = z[k]
+        y0 = r * (h + gap)
+        fig.add_trace(go.Image(source=png_uri(img), x0=0, y0=y0, hoverinfo="skip", name=name))
+        fig.add_trace(_heat(heat, signed, opacity, y0=y0, dy=1, x0=0, dx=1, name=name,
+                            showscale=r == 0))
+        ticks = [k * pitch + w / 2 for k in range(t)], [f"t={k * every}" for k in range(t)]
+    names = list(attributions)
+    h = frames.shape[1]
+    fig.update_xaxes(tickvals=ticks[0], ticktext=ticks[1], showgrid=False, zeroline=False)
+    fig.update_yaxes(tickvals=[r * (h + gap) + h / 2 for r in range(len(names))], ticktext=names,
+                     autorange="reversed", scaleanchor="x", showgrid=False, zeroline=False)
+    width = min(1200, 120 + len(ticks[0]) * 80)
+    fig.update_layout(title=title, width=width, height=100 + len(names) * (width - 120) / len(ticks[0]),
+                      template="plotly_white", margin=dict(l=110, r=10, t=40 if title else 10, b=30))
+    return fig

@@ -1,0 +1,56 @@
+"""Model anatomy figures from a summary table (shape of `models.summary(...).table`)."""
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from labkit import viz
+
+
+@pytest.fixture
+def table():
+    return pd.DataFrame(dict(
+        layer=["conv1", "pool1", "flatten", "lstm", "fc", "head"],
+        output_shape=[(16, 32, 62, 62), (16, 32, 31, 31), (16, 30752), (64,), (64,), (10,)],
+        params=[896, 0, 0, 7_889_152, 4160, 650], flops=[1e8, 1e6, 0, 1.2e8, 8e3, 1.3e3],
+        activation_bytes=[1e7, 2e6, 2e6, 256, 256, 40]))
+
+
+def test_format_count():
+    assert viz.format_count(7_894_858) == "7.89 M"
+    assert viz.format_count(2048, "B") == "2.05 kB"
+    assert viz.format_count(12) == "12"
+    assert viz.format_count(None) == "–"
+
+
+def test_layer_table_rows_and_totals(table):
+    fig = viz.layer_table(table)
+    cells = fig.data[0].cells.values
+    assert list(cells[0]) == [*table.layer, "total"]
+    assert cells[1][0] == "16×32×62×62"
+    assert cells[2][-1] == "7.89 M"
+
+
+def test_totals_come_from_the_summary_when_given(table):
+    summary = SimpleNamespace(table=table, totals=dict(params=123, flops=456, activation_bytes=789))
+    assert viz.layer_table(summary).data[0].cells.values[2][-1] == "123"
+    assert "123 parameters" in viz.model_diagram(summary).layout.title.text
+
+
+def test_diagram_has_params_and_flops_bars(table):
+    fig = viz.model_diagram(table)
+    assert [t.type for t in fig.data] == ["bar", "bar"]
+    assert list(fig.data[0].x)[3] == "3: lstm"
+    assert fig.layout.yaxis.type == "log"
+
+
+def test_cost_comparison_one_bar_per_config(table):
+    small = table.assign(params=table.params // 100)
+    fig = viz.cost_comparison({"seed": table, "small": small})
+    assert len(fig.data) == 3 and list(fig.data[0].x) == ["seed", "small"]
+    assert fig.data[0].y[0] > fig.data[0].y[1]
+
+
+def test_a_table_without_the_columns_is_refused():
+    with pytest.raises(ValueError, match="models.summary"):
+        viz.layer_table(pd.DataFrame(dict(layer=["a"])))
