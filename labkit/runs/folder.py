@@ -1,0 +1,107 @@
+"""Reading run folders: config.json, history.csv, metrics.json, best.pt, last.pt (see
+labkit.train.checkpoint for how they are written). Damaged folders are reported, never fatal."""
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from labkit.models import DCRN, DCRNConfig
+from labkit.train.checkpoint import BEST, CONFIG, HISTORY, LAST, METRICS, RUN_FILES, load_checkpoint
+
+
+def _is_run(path: Path) -> bool:
+    return path.is_dir() and any((path / f).exists() for f in RUN_FILES)
+
+
+def read_config(run_dir) -> dict:
+    """config.json of a run: {"model": {...}, "train": {...}, "data": {...}, "labkit_version": ...}."""
+    path = Path(run_dir) / CONFIG
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist; is {run_dir} a labkit run folder (made by train.fit)?")
+    return json.loads(path.read_text())
+
+
+def history(run_dir) -> pd.DataFrame:
+    """history.csv of a run: one row per epoch (epoch, loss, accuracy, val_loss, val_accuracy, ...)."""
+    path = Path(run_dir) / HISTORY
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist; is {run_dir} a labkit run folder (made by train.fit)?")
+    return pd.read_csv(path)
+
+
+def load(run_dir, which: str = "best", device="cpu") -> DCRN:
+    """The run's model with its best weights (which="best") or its latest ones ("last"), in eval mode."""
+    if which not in ("best", "last"):
+        raise ValueError(f"which={which!r}; choose 'best' or 'last'")
+    ckpt = load_checkpoint(Path(run_dir) / (BEST if which == "best" else LAST), map_location=device)
+    model = DCRN(DCRNConfig.from_dict(ckpt["config"]["model"]))
+    model.load_state_dict(ckpt["model"])
+    return model.to(device).eval()
+
+
+def _flatten(prefix: str, d: dict) -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(f"{prefix}{k}.", v))
+        else:
+            out[f"{prefix}{k}"] = tuple(v) if isinstance(v, list) else v
+    return out
+
+
+def _read_json(path: Path, problems: list[str]) -> dict:
+    if not path.is_file():
+        problems.append(f"missing {path.name}")
+        return {}
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        problems.append(f"{path.name} unreadable ({type(e).__name__}: {e})")
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{path.name} is not a JSON object")
+        return {}
+    return value
+
+
+def _row(run: Path) -> dict:
+    """One run's table row; anything wrong goes into `problems` instead of raising."""
+    problems: list[str] = []
+    config = _read_json(run / CONFIG, problems)
+    metrics = _read_json(run / METRICS, problems)
+    if not metrics and (run / HISTORY).is_file():  # unfinished (or crashed) run: use the last epoch
+        try:
+            last = pd.read_csv(run / HISTORY).iloc[-1].to_dict()
+            metrics = {"epochs": int(last["epoch"]), **{f"final_{k}": last[k] for k in
+                                                        ("loss", "accuracy", "val_loss", "val_accuracy")}}
+        except (OSError, ValueError, KeyError, IndexError, pd.errors.ParserError) as e:
+            problems.append(f"{HISTORY} unreadable ({type(e).__name__})")
+    for name in (BEST, LAST):
+        if not (run / name).is_file():
+            problems.append(f"missing {name}")
+    row = {"run": run.name, "path": str(run)}
+    row.update(_flatten("", {k: v for k, v in config.items() if isinstance(v, dict)}))
+    row.update(metrics)
+    row["problems"] = "; ".join(problems)
+    return row
+
+
+def table(root) -> pd.DataFrame:
+    """Every run folder directly under `root` (or `root` itself): one row per run.
+
+    Columns: run, path, the config flattened (model.*, train.*, data.*), the final metrics
+    (epochs, best_epoch, best_val_accuracy, final_*, train_seconds, stopped) and `problems` ("" for
+    a healthy run; otherwise what is missing or unreadable — also issued as a warning).
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"runs root {root} is not a folder; pass the folder that holds your run folders")
+    runs = [root] if _is_run(root) else sorted(p for p in root.iterdir() if _is_run(p))
+    rows = [_row(r) for r in runs]
+    for r in rows:
+        if r["problems"]:
+            warnings.warn(f"run {r['path']}: {r['problems']}", stacklevel=2)
+    return pd.DataFrame(rows, columns=None if rows else ["run", "path", "problems"])

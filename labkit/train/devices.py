@@ -1,0 +1,94 @@
+"""Where and in which precision training runs: device choice, autocast, grad scaling, threads."""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import torch
+
+AMP_CHOICES = (False, True, "bf16", "fp16")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """`"auto"` -> CUDA if available, else MPS, else CPU; anything else is passed to torch.device."""
+    if isinstance(device, torch.device):
+        return device
+    if device != "auto":
+        try:
+            return torch.device(device)
+        except RuntimeError as e:
+            raise ValueError(f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda', 'cuda:1' or 'mps'") from e
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+@dataclass(frozen=True)
+class Precision:
+    """The resolved mixed-precision plan for one device: `dtype` None means plain fp32."""
+
+    device: torch.device
+    dtype: torch.dtype | None
+
+    def autocast(self):
+        """Context manager running the forward pass in `dtype` (a no-op for fp32)."""
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+    def grad_scaler(self) -> torch.amp.GradScaler | None:
+        """fp16 gradients underflow without loss scaling; bf16 and fp32 need none."""
+        if self.dtype is torch.float16:
+            return torch.amp.GradScaler(self.device.type)
+        return None
+
+    @property
+    def name(self) -> str:
+        return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.dtype]
+
+
+def resolve_precision(amp: bool | str, device: torch.device) -> Precision:
+    """`amp`: False (fp32), True (best for the device), "bf16" or "fp16".
+
+    True means bf16 on CPU and on CUDA GPUs that support it, else fp16 (with a grad scaler);
+    fp16 on MPS. fp16 on CPU is refused: CPU autocast only speeds up bf16.
+    """
+    if amp not in AMP_CHOICES:
+        raise ValueError(f"amp={amp!r}; choose one of {AMP_CHOICES}")
+    if amp is False:
+        return Precision(device, None)
+    if amp is True:
+        if device.type == "cuda":
+            amp = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        else:
+            amp = "fp16" if device.type == "mps" else "bf16"
+    if amp == "fp16" and device.type == "cpu":
+        raise ValueError("amp='fp16' is not supported on CPU; use amp='bf16' or amp=False")
+    return Precision(device, torch.bfloat16 if amp == "bf16" else torch.float16)
+
+
+def configure_backend(device: torch.device) -> None:
+    """Per-device speed settings: cuDNN autotuning on CUDA (clip shapes repeat every batch)."""
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+
+@contextlib.contextmanager
+def num_threads(threads: int | None):
+    """Run a block with `threads` intra-op CPU threads (None: leave torch's setting alone)."""
+    if threads is None:
+        yield
+        return
+    if threads < 1:
+        raise ValueError(f"threads={threads}; must be >= 1 (or None for torch's default)")
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -1,0 +1,90 @@
+"""Device choice, mixed precision and thread settings (CUDA/MPS paths via monkeypatching)."""
+import pytest
+import torch
+
+from labkit.train.devices import configure_backend, num_threads, resolve_device, resolve_precision
+from labkit.train.distributed import DistContext
+
+
+def _fake_backends(monkeypatch, cuda: bool, mps: bool):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+
+
+@pytest.mark.parametrize("cuda, mps, expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+def test_auto_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
+    _fake_backends(monkeypatch, cuda, mps)
+    assert resolve_device("auto").type == expected
+
+
+def test_explicit_devices_pass_through():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("cuda:1") == torch.device("cuda", 1)
+    assert resolve_device(torch.device("cpu")) == torch.device("cpu")
+    with pytest.raises(ValueError, match="device='gpu9'"):
+        resolve_device("gpu9")
+
+
+def test_amp_resolution_per_device(monkeypatch):
+    cpu, cuda, mps = torch.device("cpu"), torch.device("cuda"), torch.device("mps")
+    assert resolve_precision(False, cpu).dtype is None
+    assert resolve_precision(True, cpu).dtype is torch.bfloat16
+    assert resolve_precision(True, cpu).grad_scaler() is None
+    with pytest.raises(ValueError, match="fp16.*CPU"):
+        resolve_precision("fp16", cpu)
+    with pytest.raises(ValueError, match="amp='half'"):
+        resolve_precision("half", cpu)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    assert resolve_precision(True, cuda).name == "bf16"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
+    fp16 = resolve_precision(True, cuda)
+    assert fp16.dtype is torch.float16
+    scaler = fp16.grad_scaler()
+    assert isinstance(scaler, torch.amp.GradScaler)
+    assert resolve_precision(True, mps).name == "fp16"
+
+
+def test_cpu_bf16_autocast_runs_the_forward_in_bf16():
+    lin = torch.nn.Linear(4, 4)
+    with resolve_precision("bf16", torch.device("cpu")).autocast():
+        assert lin(torch.randn(2, 4)).dtype is torch.bfloat16
+
+
+def test_cuda_backend_turns_on_cudnn_autotuning(monkeypatch):
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+    configure_backend(torch.device("cpu"))
+    assert torch.backends.cudnn.benchmark is False
+    configure_backend(torch.device("cuda"))
+    assert torch.backends.cudnn.benchmark is True
+
+
+def test_num_threads_is_set_and_restored():
+    before = torch.get_num_threads()
+    with num_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with num_threads(None):
+        assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads=0"):
+        with num_threads(0):
+            pass
+
+
+def test_one_gpu_per_process_under_torchrun():
+    ctx = DistContext(rank=3, world_size=4, local_rank=1)
+    assert ctx.device(torch.device("cuda")) == torch.device("cuda", 1)
+    assert ctx.device(torch.device("cpu")) == torch.device("cpu")
+    assert DistContext().device(torch.device("cuda")) == torch.device("cuda")
+    assert not ctx.is_main and ctx.eval_indices(10) == [3, 7]
+
+
+def test_setup_without_torchrun_is_single_process(monkeypatch):
+    from labkit.train import distributed
+
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    ctx = distributed.setup(torch.device("cpu"))
+    assert (ctx.rank, ctx.world_size, ctx.enabled, ctx.is_main) == (0, 1, False, True)
+    assert ctx.sum([1.0, 2.0]) == [1.0, 2.0] and ctx.any(True) and not ctx.any(False)
+
