@@ -1,0 +1,34 @@
+"""Bad input: `DataError` (a ValueError whose message names the file and the fix) and `Problems`,
+which either raises it at once (`on_error="raise"`) or records it for `ds.report` (`"skip"`)."""
+from __future__ import annotations
+
+import pandas as pd
+
+ON_ERROR = ("raise", "skip")
+
+
+class DataError(ValueError):
+    """A file or folder that cannot be used; `path` names it, the message says how to fix it."""
+
+    def __init__(self, path, problem: str, fix: str = ""):
+        self.path, self.problem, self.fix = str(path), problem, fix
+        super().__init__(f"{path}: {problem}" + (f". Fix: {fix}" if fix else ""))
+
+
+class Problems:
+    """Collects DataErrors: raises the first (on_error="raise") or keeps them all ("skip")."""
+
+    def __init__(self, on_error: str = "raise"):
+        if on_error not in ON_ERROR:
+            raise ValueError(f"on_error={on_error!r}; choose one of {list(ON_ERROR)}")
+        self.on_error = on_error
+        self.errors: list[DataError] = []
+
+    def add(self, error: DataError) -> None:
+        if self.on_error == "raise":
+            raise error
+        self.errors.append(error)
+
+    def frame(self) -> pd.DataFrame:
+        """The report: one row per skipped input, columns path, problem (with the fix)."""
+        return pd.DataFrame([(e.path, str(e)[len(e.path) + 2:]) for e in self.errors], columns=["path", "problem"])
