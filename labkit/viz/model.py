@@ -49,16 +49,18 @@ def layer_table(summary, title: str | None = None) -> go.Figure:
     FLOPs, activation memory — what `model.summary()` prints in Keras, plus compute."""
     t, tot = _table(summary), _totals(summary)
     mem = t["activation_bytes"] if "activation_bytes" in t else [None] * len(t)
-    cells = [list(t["layer"]) + ["total"],
+    kinds = t["type"] if "type" in t else [""] * len(t)
+    cells = [list(t["layer"]) + ["total"], list(kinds) + [""],
              [_shape(s) for s in t["output_shape"]] + [""],
              [format_count(v) for v in t["params"]] + [format_count(tot.get("params"))],
              [format_count(v) for v in t["flops"]] + [format_count(tot.get("flops"))],
              [format_count(v, "B") for v in mem] + [format_count(tot.get("activation_bytes"), "B")]]
     fig = go.Figure(go.Table(
-        header=dict(values=["layer", "output shape", "parameters", "FLOPs", "activations"],
+        header=dict(values=["layer", "type", "output shape", "parameters", "FLOPs", "activations"],
                     fill_color="#e8eef7", align="left"),
+        columnwidth=[1.1, 1.6, 1.3, 1, 1, 1],
         cells=dict(values=cells, align="left",
-                   fill_color=[["white"] * len(t) + ["#f3f3f3"]] * 5),
+                   fill_color=[["white"] * len(t) + ["#f3f3f3"]] * 6),
     ))
     fig.update_layout(title=title, height=90 + 24 * (len(t) + 1), margin=dict(l=10, r=10, t=40 if title else 10, b=10))
     return fig
@@ -68,7 +70,8 @@ def model_diagram(summary, title: str | None = None) -> go.Figure:
     """Layers left to right as bars of parameters (top) and FLOPs (bottom, log scale), each bar
     labelled with the layer's output shape: where the weights sit versus where compute goes."""
     t = _table(summary)
-    names = [f"{i}: {n}" for i, n in enumerate(t["layer"])]
+    names = [str(n) for n in t["layer"]]
+    kinds = list(t["type"]) if "type" in t else [""] * len(t)
     shapes = [_shape(s) for s in t["output_shape"]]
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         subplot_titles=("parameters per layer", "FLOPs per layer (one clip)"))
@@ -76,8 +79,9 @@ def model_diagram(summary, title: str | None = None) -> go.Figure:
         fig.add_trace(go.Bar(
             x=names, y=t[col].clip(lower=0), name=col, marker_color=color, showlegend=False,
             text=shapes if row == 1 else [format_count(v) for v in t[col]], textposition="outside",
-            customdata=list(zip(shapes, [format_count(v) for v in t["params"]], [format_count(v) for v in t["flops"]])),
-            hovertemplate="%{x}<br>output %{customdata[0]}<br>params %{customdata[1]}"
+            customdata=list(zip(shapes, [format_count(v) for v in t["params"]], [format_count(v) for v in t["flops"]],
+                                kinds)),
+            hovertemplate="%{x} %{customdata[3]}<br>output %{customdata[0]}<br>params %{customdata[1]}"
                           "<br>FLOPs %{customdata[2]}<extra></extra>",
         ), row=row, col=1)
         fig.update_yaxes(type="log", row=row, col=1)

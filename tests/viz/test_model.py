@@ -27,20 +27,20 @@ def test_layer_table_rows_and_totals(table):
     fig = viz.layer_table(table)
     cells = fig.data[0].cells.values
     assert list(cells[0]) == [*table.layer, "total"]
-    assert cells[1][0] == "16×32×62×62"
-    assert cells[2][-1] == "7.89 M"
+    assert cells[2][0] == "16×32×62×62"
+    assert cells[3][-1] == "7.89 M"
 
 
 def test_totals_come_from_the_summary_when_given(table):
     summary = SimpleNamespace(table=table, totals=dict(params=123, flops=456, activation_bytes=789))
-    assert viz.layer_table(summary).data[0].cells.values[2][-1] == "123"
+    assert viz.layer_table(summary).data[0].cells.values[3][-1] == "123"
     assert "123 parameters" in viz.model_diagram(summary).layout.title.text
 
 
 def test_diagram_has_params_and_flops_bars(table):
     fig = viz.model_diagram(table)
     assert [t.type for t in fig.data] == ["bar", "bar"]
-    assert list(fig.data[0].x)[3] == "3: lstm"
+    assert list(fig.data[0].x)[3] == "lstm"
     assert fig.layout.yaxis.type == "log"
 
 
@@ -54,3 +54,12 @@ def test_cost_comparison_one_bar_per_config(table):
 def test_a_table_without_the_columns_is_refused():
     with pytest.raises(ValueError, match="models.summary"):
         viz.layer_table(pd.DataFrame(dict(layer=["a"])))
+
+
+def test_the_real_summary_of_the_seed_model():
+    from labkit import models
+
+    s = models.summary(models.preset_config("seed"), frames=16)
+    cells = viz.layer_table(s).data[0].cells.values
+    assert cells[3][-1] == "7.89 M" and cells[1][0].startswith("Conv2d")
+    assert len(viz.model_diagram(s).data[0].x) == len(s.table)

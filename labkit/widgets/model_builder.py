@@ -1,0 +1,240 @@
+"""`ModelBuilder`: sliders and dropdowns over a `DCRNConfig`, with its cost updated on every move.
+
+Every change re-runs `models.summary` (analytic, ~1 ms) and redraws the layer table, the totals
+and the parameter/FLOP bars; an invalid combination shows the config's own error message
+instead of a traceback. `.config` and `.build_model()` hand the result back.
+"""
+from __future__ import annotations
+
+import contextlib
+import html
+
+import ipywidgets as W
+import pandas as pd
+import plotly.graph_objects as go
+
+from .. import models, viz
+from ..models.config import ACTIVATIONS, CELLS, FRAME_READOUTS, TEMPORAL_READOUTS
+
+CHANNELS = (4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256)
+HIDDEN = (8, 16, 32, 64, 96, 128, 192, 256, 384, 512)
+HEAD = (0, 16, 32, 64, 128, 256)
+SIZES = (16, 32, 48, 64, 96, 128)
+TRAIN_BATCH = 32  # the batch the "training step" figure is quoted for
+_WIDE = dict(style={"description_width": "110px"}, layout=W.Layout(width="330px"))
+
+
+def _options(values, current) -> list:
+    return sorted({*values, current})
+
+
+class ModelBuilder(W.VBox):
+    """Build a DCRN with controls; see its cost (layer shapes, parameters, FLOPs, memory) live.
+
+    ModelBuilder(config=None, num_classes=None, frames=16, max_blocks=5, diagram=True)
+    config: a DCRNConfig, a preset name ("seed", "default", "frame-only") or None (= "default").
+    Attributes: `.config` (DCRNConfig; raises ValueError while the controls are invalid),
+    `.summary` (ModelSummary or None), `.error` (str or None), `.controls` (name -> widget),
+    `.table` (HTML), `.totals` (HTML), `.message` (HTML), `.figure` (FigureWidget or None).
+    `.build_model()` -> DCRN; `.set_config(cfg)` loads a config into the controls;
+    `.on_change(fn)` calls fn(builder) after every update.
+    """
+
+    def __init__(self, config=None, num_classes: int | None = None, frames: int = 16,
+                 max_blocks: int = 5, diagram: bool = True):
+        if isinstance(config, str) or config is None:
+            config = models.preset_config(config or "default")
+        if num_classes is not None:
+            config = config.replace(num_classes=num_classes)
+        self._base = config  # fields without a control (mean/std, max_frames, ...) come from here
+        self._holding = False
+        self._callbacks = []
+        self.summary = None
+        self.error = None
+        c = self.controls = {}
+        c["preset"] = W.Dropdown(options=["custom", *models.PRESETS], value="custom", description="preset", **_WIDE)
+        c["img_size"] = W.Dropdown(options=_options(SIZES, config.img_size), value=config.img_size,
+                                   description="image size", **_WIDE)
+        c["frames"] = W.IntSlider(value=frames, min=1, max=64, description="frames", **_WIDE)
+        c["blocks"] = W.IntSlider(value=max(1, len(config.conv_channels)), min=1, max=max_blocks,
+                                  description="conv blocks", **_WIDE)
+        self.channel_controls = [W.Dropdown(options=list(CHANNELS), value=32, description=f"block {i + 1}",
+                                            style={"description_width": "50px"}, layout=W.Layout(width="125px"))
+                                 for i in range(max_blocks)]
+        c["kernel_size"] = W.IntSlider(value=config.kernel_size, min=1, max=9, step=1, description="kernel", **_WIDE)
+        c["padding"] = W.IntSlider(value=config.padding, min=0, max=4, description="padding", **_WIDE)
+        c["pool"] = W.Dropdown(options=[("none", 1), ("2x2", 2), ("3x3", 3), ("4x4", 4)], value=config.pool,
+                               description="max pool", **_WIDE)
+        c["batch_norm"] = W.Checkbox(value=config.batch_norm, description="batch norm", indent=False)
+        c["activation"] = W.Dropdown(options=list(ACTIVATIONS), value=config.activation, description="activation", **_WIDE)
+        c["frame_readout"] = W.ToggleButtons(options=list(FRAME_READOUTS), value=config.frame_readout,
+                                             description="frame readout", style={"description_width": "110px",
+                                                                                 "button_width": "70px"})
+        c["cell"] = W.ToggleButtons(options=list(CELLS), value=config.cell, description="cell",
+                                    style={"description_width": "110px", "button_width": "60px"})
+        c["hidden_size"] = W.SelectionSlider(options=_options(HIDDEN, config.hidden_size), value=config.hidden_size,
+                                             description="hidden size", **_WIDE)
+        c["num_layers"] = W.IntSlider(value=config.num_layers, min=1, max=4, description="layers", **_WIDE)
+        c["bidirectional"] = W.Checkbox(value=config.bidirectional, description="bidirectional", indent=False)
+        c["temporal_readout"] = W.ToggleButtons(options=list(TEMPORAL_READOUTS), value=config.temporal_readout,
+                                                description="temporal readout",
+                                                style={"description_width": "110px", "button_width": "70px"})
+        c["drop_rate"] = W.FloatSlider(value=config.drop_rate, min=0.0, max=0.9, step=0.05, description="dropout",
+                                       readout_format=".2f", **_WIDE)
+        c["head_hidden"] = W.Dropdown(options=_options(HEAD, config.head_hidden), value=config.head_hidden,
+                                      description="head hidden", **_WIDE)
+        c["num_classes"] = W.BoundedIntText(value=config.num_classes, min=2, max=10_000, description="classes", **_WIDE)
+
+        self.totals = W.HTML()
+        self.message = W.HTML(layout=W.Layout(display="none"))
+        self.table = W.HTML(layout=W.Layout(overflow="auto"))
+        self.figure = go.FigureWidget(viz.model_diagram(models.summary(config, frames=frames))) if diagram else None
+
+        cnn = W.VBox([W.HTML("<b>per-frame CNN</b>"), c["img_size"], c["frames"], c["blocks"],
+                      W.HBox(self.channel_controls, layout=W.Layout(flex_flow="row wrap", width="330px")),
+                      c["kernel_size"], c["padding"], c["pool"], c["activation"], c["batch_norm"], c["frame_readout"]])
+        rnn = W.VBox([W.HTML("<b>over time</b>"), c["cell"], c["hidden_size"], c["num_layers"], c["bidirectional"],
+                      c["temporal_readout"], W.HTML("<b>classifier</b>"), c["drop_rate"], c["head_hidden"],
+                      c["num_classes"]])
+        tabs = [self.table] + ([self.figure] if diagram else [])
+        view = W.Tab(children=tabs, titles=["layers", "diagram"][:len(tabs)])
+        super().__init__([c["preset"], W.HBox([cnn, rnn]), self.message, self.totals, view])
+        self.add_class("labkit-model-builder")
+
+        self.set_config(config)
+        for name, w in c.items():
+            w.observe(self._on_preset if name == "preset" else self._on_control, names="value")
+        for w in self.channel_controls:
+            w.observe(self._on_control, names="value")
+
+    # ---- reading and writing the controls -----------------------------------------------------
+    def _read(self) -> models.DCRNConfig:
+        c = self.controls
+        chans = tuple(w.value for w in self.channel_controls[:c["blocks"].value])
+        return self._base.replace(
+            img_size=c["img_size"].value, conv_channels=chans, kernel_size=c["kernel_size"].value,
+            padding=c["padding"].value, pool=c["pool"].value, batch_norm=c["batch_norm"].value,
+            activation=c["activation"].value, frame_readout=c["frame_readout"].value, cell=c["cell"].value,
+            hidden_size=c["hidden_size"].value, num_layers=c["num_layers"].value,
+            bidirectional=c["bidirectional"].value, temporal_readout=c["temporal_readout"].value,
+            drop_rate=round(c["drop_rate"].value, 4), head_hidden=c["head_hidden"].value,
+            num_classes=c["num_classes"].value)
+
+    @contextlib.contextmanager
+    def hold_updates(self):
+        """Change several controls, then update once: `with builder.hold_updates(): ...`."""
+        held, self._holding = self._holding, True
+        try:
+            yield self
+        finally:
+            self._holding = held
+            if not held:
+                self._update()
+
+    def set_config(self, config: models.DCRNConfig) -> None:
+        """Load a config into the controls (its other fields, e.g. mean/std, are kept too)."""
+        self._base = config
+        c = self.controls
+        with self.hold_updates():
+            c["img_size"].options = _options(SIZES, config.img_size)
+            c["blocks"].max = max(c["blocks"].max, len(config.conv_channels))
+            c["blocks"].value = len(config.conv_channels)
+            for w, ch in zip(self.channel_controls, config.conv_channels):
+                w.options = _options(CHANNELS, ch)
+                w.value = ch
+            c["hidden_size"].options = _options(HIDDEN, config.hidden_size)
+            c["head_hidden"].options = _options(HEAD, config.head_hidden)
+            for name in ("img_size", "kernel_size", "padding", "pool", "batch_norm", "activation", "frame_readout",
+                         "cell", "hidden_size", "num_layers", "bidirectional", "temporal_readout", "drop_rate",
+                         "head_hidden", "num_classes"):
+                c[name].value = getattr(config, name)
+
+    def _on_preset(self, change) -> None:
+        if change["new"] != "custom":
+            self.set_config(models.preset_config(change["new"], num_classes=self.controls["num_classes"].value))
+
+    def _on_control(self, change) -> None:
+        if not self._holding:
+            self.controls["preset"].unobserve(self._on_preset, names="value")
+            self.controls["preset"].value = "custom"  # a hand-made change leaves the preset
+            self.controls["preset"].observe(self._on_preset, names="value")
+        self._update()
+
+    # ---- the live view --------------------------------------------------------------------------
+    def _update(self) -> None:
+        if self._holding:
+            return
+        c = self.controls
+        for i, w in enumerate(self.channel_controls):
+            w.layout.display = None if i < c["blocks"].value else "none"
+        c["bidirectional"].disabled = c["num_layers"].disabled = c["hidden_size"].disabled = \
+            c["temporal_readout"].disabled = c["cell"].value == "none"
+        try:
+            config = self._read()
+            summary = models.summary(config, frames=c["frames"].value)
+        except (ValueError, TypeError) as e:
+            self.summary, self.error = None, str(e)
+            self.message.value = (f'<div style="color:#a40000;background:#fdecea;border-left:4px solid #a40000;'
+                                  f'padding:6px 10px">⚠ {html.escape(str(e))}</div>')
+            self.message.layout.display = None
+            self.table.layout.opacity = "0.4"  # the last valid table stays, faded
+        else:
+            self.summary, self.error = summary, None
+            self.message.layout.display = "none"
+            self.message.value = ""
+            self.table.layout.opacity = "1"
+            self.totals.value = _totals_html(summary, config, c["frames"].value)
+            self.table.value = _table_html(summary)
+            if self.figure is not None:
+                fresh = viz.model_diagram(summary)
+                with self.figure.batch_update():
+                    for old, new in zip(self.figure.data, fresh.data):
+                        old.update(x=new.x, y=new.y, text=new.text, customdata=new.customdata)
+                    self.figure.layout.title = fresh.layout.title
+        for fn in self._callbacks:
+            fn(self)
+
+    def on_change(self, fn) -> None:
+        """Call `fn(builder)` after every update (valid or not)."""
+        self._callbacks.append(fn)
+
+    # ---- results --------------------------------------------------------------------------------
+    @property
+    def frames(self) -> int:
+        return self.controls["frames"].value
+
+    @property
+    def config(self) -> models.DCRNConfig:
+        """The DCRNConfig the controls describe; ValueError (the config's message) while invalid."""
+        return self._read().validate()
+
+    def build_model(self) -> models.DCRN:
+        """A fresh, randomly initialised DCRN of the current config."""
+        return models.DCRN(self.config)
+
+
+def _totals_html(summary, config, frames: int) -> str:
+    t = summary.totals
+    train = models.training_flops(config, batch=TRAIN_BATCH, frames=frames)
+    cells = [("parameters", f"{t['params']:,}", f"{viz.format_count(t['param_bytes'], 'B')} in fp32"),
+             ("forward FLOPs", viz.format_count(t["flops_per_clip"]), f"per {frames}-frame clip"),
+             ("training FLOPs", viz.format_count(train), f"per step, batch {TRAIN_BATCH}"),
+             ("activations", viz.format_count(t["activation_bytes"], "B"), "per clip, forward"),
+             ("frame vector", f"{t['frame_dim']:,}", "features per frame into the recurrence")]
+    boxes = "".join(f'<div style="padding:4px 14px;border-right:1px solid #ddd"><div style="font-size:11px;'
+                    f'color:#666">{k}</div><div style="font-size:18px;font-weight:600">{v}</div>'
+                    f'<div style="font-size:11px;color:#888">{n}</div></div>' for k, v, n in cells)
+    return f'<div style="display:flex;flex-wrap:wrap;margin:6px 0">{boxes}</div>'
+
+
+def _table_html(summary) -> str:
+    t = summary.table
+    df = pd.DataFrame({
+        "layer": t["layer"], "type": t["type"],
+        "output shape": ["×".join(map(str, s[1:])) for s in t["output_shape"]],  # drop the batch dim
+        "parameters": [f"{int(v):,}" for v in t["params"]],
+        "FLOPs": [viz.format_count(v) for v in t["flops"]],
+        "activations": [viz.format_count(v, "B") for v in t["activation_bytes"]],
+    })
+    return df.to_html(index=False, border=0, classes="labkit-table",
+                      justify="left").replace('<table', '<table style="border-collapse:collapse;font-size:12px"')

@@ -1,0 +1,80 @@
+"""ModelBuilder: controls drive the config; every change updates the cost; invalid shows a message."""
+import json
+
+import ipywidgets as W
+import pytest
+from ipywidgets.embed import embed_data
+
+from labkit import models
+from labkit.widgets import ModelBuilder
+
+
+@pytest.fixture(scope="module")
+def builder():
+    return ModelBuilder("default", num_classes=8)
+
+
+def test_starts_from_the_preset(builder):
+    assert builder.config == models.preset_config("default", num_classes=8)
+    assert builder.summary.totals["params"] == models.summary(builder.config).totals["params"]
+    assert builder.error is None and builder.message.layout.display == "none"
+    assert "blocks.0.0" in builder.table.value and "parameters" in builder.totals.value
+
+
+def test_a_slider_move_updates_table_totals_and_figure(builder):
+    before = (builder.summary.totals["params"], builder.table.value, builder.totals.value,
+              tuple(builder.figure.data[0].y))
+    builder.controls["hidden_size"].value = 256
+    after = (builder.summary.totals["params"], builder.table.value, builder.totals.value,
+             tuple(builder.figure.data[0].y))
+    assert after[0] > before[0]
+    assert all(a != b for a, b in zip(before, after))
+    assert builder.config.hidden_size == 256 and builder.controls["preset"].value == "custom"
+
+
+def test_blocks_and_channels_shape_the_cnn(builder):
+    builder.controls["blocks"].value = 2
+    builder.channel_controls[1].value = 128
+    assert builder.config.conv_channels == (16, 128)
+    assert builder.channel_controls[2].layout.display == "none"
+    assert "Conv2d 16-&gt;128" in builder.table.value
+
+
+def test_invalid_combination_shows_a_message_not_a_traceback():
+    b = ModelBuilder("default", diagram=False)
+    with b.hold_updates():
+        b.controls["blocks"].value = 5
+        b.controls["img_size"].value = 16
+    assert b.summary is None and "shrinks a frame below 1 pixel" in b.error
+    assert b.message.layout.display is None and "lower the number of blocks" in b.message.value
+    with pytest.raises(ValueError, match="img_size=16"):
+        b.config
+    b.controls["img_size"].value = 64  # fixing it clears the message
+    assert b.error is None and b.message.layout.display == "none"
+    b.controls["padding"].value = 4  # padding >= kernel
+    assert "padding" in b.error
+
+
+def test_preset_dropdown_loads_a_preset_and_the_seed_has_its_keras_size():
+    b = ModelBuilder(diagram=False)
+    b.controls["preset"].value = "seed"
+    assert b.summary.totals["params"] == 7_894_858
+    b.controls["cell"].value = "none"  # frame-only: the recurrent controls grey out
+    assert b.controls["hidden_size"].disabled and b.controls["preset"].value == "custom"
+
+
+def test_build_model_and_on_change():
+    b = ModelBuilder(models.preset_config("default", num_classes=3), diagram=False)
+    seen = []
+    b.on_change(lambda w: seen.append(w.error))
+    b.controls["kernel_size"].value = 5
+    model = b.build_model()
+    assert isinstance(model, models.DCRN) and model.config.kernel_size == 5 and seen == [None]
+    assert sum(p.numel() for p in model.parameters()) == b.summary.totals["params"]
+
+
+def test_state_serialises(builder):
+    assert isinstance(builder, W.VBox)
+    state = embed_data(views=[builder])
+    json.dumps(state["manager_state"])
+    json.dumps(builder.get_state(), default=str)
