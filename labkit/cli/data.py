@@ -1,5 +1,72 @@
-"""`labkit data` (being built)."""
+"""`labkit data make NAME --n N --out DIR` writes a built-in task as real video files;
+`labkit data inspect PATH` prints what a folder of clips (or a manifest) holds and what is wrong with it."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+
+def _option(text: str) -> tuple[str, object]:
+    """'gap=10' -> ('gap', 10); values are JSON when they parse ('[1, 2]', 'true'), else text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise ValueError(f"--option {text!r}: write KEY=VALUE, e.g. --option gap=10")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def _make(args) -> int:
+    from labkit import data
+    from labkit.data.export import write_dataset
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not args.overwrite:
+        raise ValueError(f"--out {out} is not empty; choose a new folder or pass --overwrite")
+    options = dict(_option(o) for o in args.option)
+    ds = data.synthetic(args.name, n=args.n, frames=args.frames, size=args.size, seed=args.seed, **options)
+    table = write_dataset(ds, out, format=args.format, fps=args.fps, progress=not args.quiet)
+    counts = table.groupby("label", sort=False).size().reindex(ds.classes).rename("clips")
+    print(counts.to_frame().to_string())
+    print(f"wrote {len(table)} clips ({args.frames}x{args.size}x{args.size}, {args.format}) to {out}/<class>/ "
+          f"and {out / 'manifest.csv'}; load them with data.folder({str(out)!r}, frames={args.frames}, size={args.size})")
+    return 0
+
+
+def _inspect(args) -> int:
+    from labkit import data
+
+    report = data.inspect(args.path)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 120, "display.max_rows", None):
+        print(report.classes.to_string(index=False) if len(report.classes) else "no clips found")
+        if len(report.problems):
+            print(f"\n{len(report.problems)} problem(s):")
+            print(report.problems.to_string(index=False))
+        else:
+            print("\nno problems")
+    return 1 if len(report.problems) else 0
 
 
 def register(sub) -> None:
-    sub.add_parser("data", help="(not yet available)").set_defaults(func=lambda args: 1)
+    p = sub.add_parser("data", help="make a built-in task as video files, or inspect a folder of clips")
+    cmds = p.add_subparsers(dest="data_command", required=True)
+    m = cmds.add_parser("make", help="write a built-in task as <out>/<class>/<clip>.<format> + manifest.csv")
+    m.add_argument("name", help="built-in task: direction, order or digits")
+    m.add_argument("--n", type=int, default=200, help="number of clips (default 200)")
+    m.add_argument("--out", required=True, help="folder to write (must be new or empty)")
+    m.add_argument("--frames", type=int, default=16)
+    m.add_argument("--size", type=int, default=64)
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--format", default="mp4", help="mp4, mov, mkv, avi, webm, or png/jpg frame folders")
+    m.add_argument("--fps", type=int, default=8)
+    m.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="task option, repeatable: e.g. gap=10 (order), label=direction (digits)")
+    m.add_argument("--overwrite", action="store_true", help="write into a non-empty --out")
+    m.add_argument("--quiet", action="store_true", help="no progress bar")
+    m.set_defaults(func=_make)
+    i = cmds.add_parser("inspect", help="classes, counts, lengths, resolutions and problems of a folder or manifest")
+    i.add_argument("path", help="<root> with <class>/<clip> inside, or a manifest .csv")
+    i.set_defaults(func=_inspect)

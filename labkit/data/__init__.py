@@ -8,11 +8,13 @@
 """
 from .dataset import ClipDataset, subset
 from .folder import folder, manifest
+from .inspect import Inspection, inspect
 from .loader import make_loader, set_epoch
 from .problems import DataError
 from .split import split, split_indices
 from .synthetic import TASKS, synthetic
 from .transforms import augment_for, channel_stats, clip_augment
 
-__all__ = ["ClipDataset", "DataError", "TASKS", "augment_for", "channel_stats", "clip_augment", "folder",
-           "make_loader", "manifest", "set_epoch", "split", "split_indices", "subset", "synthetic"]
+__all__ = ["ClipDataset", "DataError", "Inspection", "TASKS", "augment_for", "channel_stats", "clip_augment",
+           "folder", "inspect", "make_loader", "manifest", "set_epoch", "split", "split_indices", "subset",
+           "synthetic"]
