@@ -6,5 +6,6 @@
     widgets.RunsBoard("runs")                            # sortable runs table, two runs compared
 """
 from .model_builder import ModelBuilder
+from .training_dashboard import TrainingDashboard
 
-__all__ = ["ModelBuilder"]
+__all__ = ["ModelBuilder", "TrainingDashboard"]

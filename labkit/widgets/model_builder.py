@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .. import models, viz
+from .html_table import html_table
 from ..models.config import ACTIVATIONS, CELLS, FRAME_READOUTS, TEMPORAL_READOUTS
 
 CHANNELS = (4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256)
@@ -229,12 +230,10 @@ def _totals_html(summary, config, frames: int) -> str:
 
 def _table_html(summary) -> str:
     t = summary.table
-    df = pd.DataFrame({
+    return html_table(pd.DataFrame({
         "layer": t["layer"], "type": t["type"],
         "output shape": ["×".join(map(str, s[1:])) for s in t["output_shape"]],  # drop the batch dim
-        "parameters": [f"{int(v):,}" for v in t["params"]],
+        "parameters": t["params"],
         "FLOPs": [viz.format_count(v) for v in t["flops"]],
         "activations": [viz.format_count(v, "B") for v in t["activation_bytes"]],
-    })
-    return df.to_html(index=False, border=0, classes="labkit-table",
-                      justify="left").replace('<table', '<table style="border-collapse:collapse;font-size:12px"')
+    }))
