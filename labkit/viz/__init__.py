@@ -6,16 +6,19 @@
     viz.model_diagram(models.summary(cfg)); viz.layer_table(...); viz.cost_comparison({...})
     viz.saliency_overlay(clip, attr); viz.saliency_strip(clip, {"IG": attr1, "occlusion": attr2})
     viz.gradient_flow({"rnn": df1, "lstm": df2})              # per-frame gradient norm, log-y
+    viz.deletion_insertion_curves(curves); viz.randomization_cascade(rand); viz.faithfulness_summary(s)
     viz.runs_scatter(table, x="hidden_size"); viz.runs_parallel(table, ["lr", "cell"])
 """
 from .clips import clip_player, clip_strip
 from .evaluation import confusion_matrix, per_class_bars
+from .faithfulness import deletion_insertion_curves, faithfulness_summary, randomization_cascade
 from .gradients import gradient_flow
 from .model import cost_comparison, format_count, layer_table, model_diagram
 from .runs import runs_parallel, runs_scatter, score_column
 from .saliency import saliency_overlay, saliency_strip
 from .training import training_curves
 
-__all__ = ["clip_player", "clip_strip", "confusion_matrix", "per_class_bars", "gradient_flow",
+__all__ = ["clip_player", "clip_strip", "confusion_matrix", "per_class_bars", "deletion_insertion_curves",
+           "faithfulness_summary", "randomization_cascade", "gradient_flow",
            "cost_comparison", "format_count", "layer_table", "model_diagram", "runs_parallel",
            "runs_scatter", "score_column", "saliency_overlay", "saliency_strip", "training_curves"]

@@ -14,9 +14,9 @@ from plotly.colors import qualitative
 def gradient_flow(flows, title: str | None = None, log: bool = True) -> go.Figure:
     """Per-frame gradient norm, log-y, one line per model.
 
-    flows: an `explain.gradient_flow(...)` DataFrame (columns frame, grad_norm) or a dict
-    {model name: such a DataFrame} to overlay e.g. RNN vs LSTM vs GRU. Zeros are dropped on a
-    log axis (plotly cannot draw them) and noted in the hover of the line.
+    flows: an `explain.gradient_flow(...)` DataFrame (columns [clip,] frame, grad_norm) or a dict
+    {model name: such a DataFrame} to overlay e.g. RNN vs LSTM vs GRU. Several clips are
+    averaged per frame. Zeros are dropped on a log axis (plotly cannot draw them).
     """
     flows = flows if isinstance(flows, dict) else {"gradient": flows}
     fig = go.Figure()
@@ -24,6 +24,7 @@ def gradient_flow(flows, title: str | None = None, log: bool = True) -> go.Figur
         df = pd.DataFrame(df)
         if not {"frame", "grad_norm"} <= set(df.columns):
             raise ValueError(f"gradient flow {name!r} needs columns frame, grad_norm; got {list(df.columns)}")
+        df = df.groupby("frame", as_index=False)["grad_norm"].mean()  # mean over clips
         y = df["grad_norm"].to_numpy(dtype=float)
         if log:
             y = np.where(y > 0, y, np.nan)

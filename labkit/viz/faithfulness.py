@@ -1,0 +1,113 @@
+"""Are the explanations faithful? Deletion/insertion curves, the randomisation cascade and the
+summary of `explain.evaluate_faithfulness`, as figures."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .. import explain
+
+ATTR_COLOR, RANDOM_COLOR = "#d62728", "#7f7f7f"
+CURVES = ("deletion", "insertion")
+
+
+def _band(x, mean, std, color, name, showlegend, row, col, fig, dash="solid"):
+    """A mean line with a shaded mean ± std band (std across clips)."""
+    fig.add_trace(go.Scatter(x=list(x) + list(x)[::-1], y=list(mean + std) + list(mean - std)[::-1],
+                             fill="toself", fillcolor=color, opacity=0.15, line=dict(width=0),
+                             hoverinfo="skip", showlegend=False, legendgroup=name), row=row, col=col)
+    fig.add_trace(go.Scatter(x=x, y=mean, name=name, mode="lines", line=dict(color=color, dash=dash),
+                             legendgroup=name, showlegend=showlegend,
+                             hovertemplate=name + "<br>fraction %{x:.2f}<br>p %{y:.3f}<extra></extra>"), row=row, col=col)
+
+
+def deletion_insertion_curves(curves: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Target probability as frames/pixels are deleted (left) or inserted (right) in attribution
+    order, against random orders; one row per `over` ("frames", "pixels").
+
+    curves: `explain.deletion_insertion(...)` (or `evaluate_faithfulness(...).attrs["curves"]`):
+    clip, over, curve, order ("attribution"|"random"), fraction, probability. Lines are means
+    over clips with a ±1 std band; subplot titles carry the AUCs (`explain.curve_auc`).
+    A faithful map: deletion falls below random, insertion rises above it.
+    """
+    need = {"over", "curve", "order", "fraction", "probability"}
+    if not need <= set(curves.columns):
+        raise ValueError(f"curves need columns {sorted(need)} (from explain.deletion_insertion); "
+                         f"got {list(curves.columns)}")
+    overs = [o for o in ("frames", "pixels") if o in set(curves["over"])]
+    auc = explain.curve_auc(curves).set_index(["over", "curve"])
+    titles = []
+    for o in overs:
+        for c in CURVES:
+            r = auc.loc[(o, c)] if (o, c) in auc.index else None
+            mark = "" if r is None else (" ✓" if r["passed"] else " ✗")
+            titles.append(f"{c} over {o}" + ("" if r is None else
+                          f"<br><sup>AUC {r['auc_attribution']:.3f} vs random {r['auc_random']:.3f}{mark}</sup>"))
+    fig = make_subplots(rows=len(overs), cols=2, subplot_titles=titles, vertical_spacing=0.2, horizontal_spacing=0.08)
+    stats = curves.groupby(["over", "curve", "order", "fraction"])["probability"].agg(["mean", "std"]).fillna(0.0)
+    for i, o in enumerate(overs, start=1):
+        for j, c in enumerate(CURVES, start=1):
+            for order, color, dash in (("random", RANDOM_COLOR, "dash"), ("attribution", ATTR_COLOR, "solid")):
+                if (o, c, order) not in stats.index.droplevel("fraction"):
+                    continue
+                s = stats.loc[(o, c, order)]
+                _band(s.index.to_numpy(), s["mean"].to_numpy(), s["std"].to_numpy(), color,
+                      "attribution order" if order == "attribution" else "random order (mean)",
+                      i == 1 and j == 1, i, j, fig, dash)
+    fig.update_xaxes(title_text="fraction removed / inserted", range=[0, 1])
+    fig.update_yaxes(range=[0, 1.02])
+    fig.update_yaxes(title_text="target probability", col=1)
+    fig.update_layout(title=title or "deletion and insertion", template="plotly_white",
+                      height=120 + 300 * len(overs), legend=dict(orientation="h", y=-0.12),
+                      margin=dict(l=60, r=10, t=110, b=60))
+    return fig
+
+
+def randomization_cascade(randomization: pd.DataFrame, threshold: float = 0.3,
+                          title: str | None = None) -> go.Figure:
+    """Rank correlation between the original maps and the maps of ever more randomised models
+    (Adebayo et al., 2018), per cascade step, mean ± std over clips; a dotted line at
+    `threshold`. A faithful method falls towards 0: the maps depend on the weights.
+
+    randomization: `explain.randomization_check(...)` (clip, step, layer, spearman[, spearman_signed]).
+    """
+    if not {"step", "layer", "spearman"} <= set(randomization.columns):
+        raise ValueError(f"randomization needs columns step, layer, spearman (from explain.randomization_check); "
+                         f"got {list(randomization.columns)}")
+    fig = go.Figure()
+    cols = [c for c in ("spearman", "spearman_signed") if c in randomization]
+    for col, color, label in zip(cols, ("#1f77b4", "#9467bd"), ("|maps|", "signed maps")):
+        s = randomization.groupby(["step", "layer"], sort=True)[col].agg(["mean", "std"]).reset_index()
+        fig.add_trace(go.Scatter(x=[f"{r.step}: {r.layer}" if r.step else "original" for r in s.itertuples()],
+                                 y=s["mean"], error_y=dict(array=s["std"].fillna(0.0), visible=True),
+                                 mode="lines+markers", name=f"Spearman, {label}", line=dict(color=color)))
+    fig.add_hline(y=threshold, line=dict(dash="dot", color="#d62728"),
+                  annotation_text=f"threshold {threshold:g}", annotation_position="top right")
+    fig.update_yaxes(title_text="rank correlation with the original maps", range=[-0.2, 1.05])
+    fig.update_xaxes(title_text="re-initialised so far (top of the model first)")
+    fig.update_layout(title=title or "model-parameter randomisation", template="plotly_white", height=380,
+                      margin=dict(l=60, r=10, t=50, b=60))
+    return fig
+
+
+def faithfulness_summary(summary: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """`explain.evaluate_faithfulness(...)` as bars: each measurement's value next to its
+    reference (random order, threshold or chance), green when it passed, red when not."""
+    if not {"check", "over", "value", "reference", "passed"} <= set(summary.columns):
+        raise ValueError("summary needs columns check, over, value, reference, passed "
+                         "(from explain.evaluate_faithfulness)")
+    judged = summary[summary["reference"].notna()]
+    labels = [f"{c}<br>{o}" for c, o in zip(judged["check"], judged["over"])]
+    colors = ["#2ca02c" if p else "#d62728" for p in judged["passed"]]
+    fig = go.Figure([
+        go.Bar(x=labels, y=judged["value"], name="method", marker_color=colors,
+               text=[f"{v:.3f}" for v in judged["value"]], textposition="outside"),
+        go.Bar(x=labels, y=judged["reference"], name="reference", marker_color="#c7c7c7",
+               text=[f"{v:.3f}" for v in judged["reference"]], textposition="outside"),
+    ])
+    method = summary["method"].iloc[0] if "method" in summary and len(summary) else ""
+    fig.update_layout(barmode="group", title=title or f"faithfulness of {method}".strip(), template="plotly_white",
+                      height=380, yaxis_title="value", margin=dict(l=60, r=10, t=50, b=60),
+                      legend=dict(orientation="h", y=1.08))
+    return fig

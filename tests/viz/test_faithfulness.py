@@ -1,0 +1,60 @@
+"""Faithfulness figures, on the tables `labkit.explain` returns."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from labkit import explain, models, viz
+
+
+@pytest.fixture(scope="module")
+def faithfulness(tiny_order, tiny_config):
+    """evaluate_faithfulness of saliency on an untrained tiny model: real tables, ~1 s."""
+    model = models.DCRN(tiny_config.replace(num_classes=2)).eval()
+    return explain.evaluate_faithfulness(model, tiny_order, "saliency", n=3, steps=4, n_random=2)
+
+
+def test_deletion_insertion_grid_from_real_curves(faithfulness):
+    fig = viz.deletion_insertion_curves(faithfulness.attrs["curves"])
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[0].startswith("deletion over frames") and "AUC" in titles[0]
+    assert any(t.startswith("insertion over pixels") for t in titles)
+    lines = [t for t in fig.data if t.fill is None]
+    assert len(lines) == 2 * 2 * 2  # (frames, pixels) x (deletion, insertion) x (attribution, random)
+    assert {t.name for t in lines} == {"attribution order", "random order (mean)"}
+
+
+def test_curves_are_means_over_clips_with_a_band():
+    rows = [dict(clip=c, over="frames", curve=k, order=o, fraction=f, probability=p)
+            for c, off in ((0, 0.0), (1, 0.2)) for k in ("deletion", "insertion") for o in ("attribution", "random")
+            for f, p in ((0.0, 0.5 + off), (1.0, 0.1 + off))]
+    fig = viz.deletion_insertion_curves(pd.DataFrame(rows))
+    line = next(t for t in fig.data if t.name == "attribution order")
+    np.testing.assert_allclose(line.y, [0.6, 0.2])
+    band = fig.data[0]
+    assert band.fill == "toself" and len(band.x) == 4
+    with pytest.raises(ValueError, match="explain.deletion_insertion"):
+        viz.deletion_insertion_curves(pd.DataFrame(dict(fraction=[0])))
+
+
+def test_randomization_cascade_follows_the_steps(faithfulness):
+    rand = faithfulness.attrs["randomization"]
+    fig = viz.randomization_cascade(rand)
+    assert fig.data[0].x[0] == "original" and fig.data[0].y[0] == pytest.approx(1.0)
+    assert len(fig.data[0].x) == rand["step"].nunique()
+    assert fig.layout.shapes[0].y0 == 0.3
+
+
+def test_summary_bars_colour_by_passed(faithfulness):
+    fig = viz.faithfulness_summary(faithfulness)
+    judged = faithfulness[faithfulness.reference.notna()]
+    assert len(fig.data[0].x) == len(judged)
+    assert list(fig.data[0].marker.color) == ["#2ca02c" if p else "#d62728" for p in judged.passed]
+
+
+def test_gradient_flow_from_explain_averages_clips(tiny_order, tiny_config):
+    model = models.DCRN(tiny_config.replace(num_classes=2, cell="rnn")).eval()
+    clips = np.stack([tiny_order[i][0] for i in range(2)])
+    flow = explain.gradient_flow(model, clips)
+    fig = viz.gradient_flow({"rnn": flow})
+    assert list(fig.data[0].x) == list(range(8))
+    np.testing.assert_allclose(fig.data[0].y, flow.groupby("frame").grad_norm.mean())
