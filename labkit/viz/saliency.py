@@ -27,7 +27,11 @@ def _unpack(clip, maps, frame_scores, index: int):
         attr = maps
         maps = np.asarray(attr.maps)
         frame_scores = np.asarray(attr.frame_scores) if frame_scores is None else frame_scores
-        title = f"{attr.method}: target {_item(attr.target, index)}, predicted {_item(attr.predicted, index)}"
+        names = getattr(attr, "classes", None)
+        target, predicted = (int(_item(v, index)) for v in (attr.target, attr.predicted))
+        if names is not None:
+            target, predicted = names[target], names[predicted]
+        title = f"{attr.method}: target {target}, predicted {predicted}"
         prob = getattr(attr, "probability", None)
         if prob is not None:
             title += f" (p={float(_item(prob, index)):.2f})"

@@ -6,6 +6,7 @@
     widgets.RunsBoard("runs")                            # sortable runs table, two runs compared
 """
 from .model_builder import ModelBuilder
+from .saliency_explorer import SaliencyExplorer
 from .training_dashboard import TrainingDashboard
 
-__all__ = ["ModelBuilder", "TrainingDashboard"]
+__all__ = ["ModelBuilder", "SaliencyExplorer", "TrainingDashboard"]
