@@ -34,10 +34,10 @@ def runs_scatter(table: pd.DataFrame, x: str, y: str | None = None, color: str |
             raise ValueError(f"no column {c!r} in the runs table; columns: {list(table.columns)}")
     names = _labels(table)
     fig = go.Figure()
-    groups = table.groupby(table[color].astype(str), sort=True) if color else [(None, table)]
+    groups = table.groupby(table[color].map(str), sort=True) if color else [(None, table)]
     for key, df in groups:
         fig.add_trace(go.Scatter(
-            x=df[x].astype(str) if df[x].dtype == object else df[x], y=df[y], mode="markers",
+            x=df[x] if pd.api.types.is_numeric_dtype(df[x]) else df[x].map(str), y=df[y], mode="markers",
             name=f"{color}={key}" if color else y, marker=dict(size=11, line=dict(width=1, color="white")),
             text=[names[table.index.get_loc(i)] for i in df.index],
             hovertemplate="%{text}<br>" + x + " %{x}<br>" + y + " %{y:.3f}<extra></extra>"))
@@ -59,8 +59,9 @@ def runs_parallel(table: pd.DataFrame, columns: list[str], color: str | None = N
             raise ValueError(f"no column {c!r} in the runs table; columns: {list(table.columns)}")
         s = table[c]
         if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
-            cats = sorted(s.astype(str).unique())
-            dims.append(dict(label=c, values=[cats.index(v) for v in s.astype(str)],
+            text = s.map(str)  # missing values become "nan"/"None" categories, not holes
+            cats = sorted(text.unique())
+            dims.append(dict(label=c, values=[cats.index(v) for v in text],
                              tickvals=list(range(len(cats))), ticktext=cats))
         else:
             dims.append(dict(label=c, values=s.astype(float).to_numpy()))

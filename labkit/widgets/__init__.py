@@ -6,7 +6,8 @@
     widgets.RunsBoard("runs")                            # sortable runs table, two runs compared
 """
 from .model_builder import ModelBuilder
+from .runs_board import RunsBoard
 from .saliency_explorer import SaliencyExplorer
 from .training_dashboard import TrainingDashboard
 
-__all__ = ["ModelBuilder", "SaliencyExplorer", "TrainingDashboard"]
+__all__ = ["ModelBuilder", "RunsBoard", "SaliencyExplorer", "TrainingDashboard"]
