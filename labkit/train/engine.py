@@ -3,8 +3,8 @@ progress bars, checkpoints, early stopping and stop buttons are callbacks.
 
 Reproducibility: everything random is derived from (seed, epoch) — the shuffling (a seeded
 DistributedSampler), the augmentation (data.make_loader's per-(seed, epoch, index) rng) and
-dropout (the torch rng is re-seeded inside each epoch and the caller's rng state is restored
-afterwards). With the optimizer and schedule state in last.pt, `resume=` continues a run
+dropout (the torch rng is re-seeded at the start of each epoch; the caller's rng state is
+restored afterwards). With the optimizer and schedule state in last.pt, `resume=` continues a run
 exactly where an uninterrupted one would be.
 
 Distributed: under `torchrun --nproc_per_node=N` the same call trains with
@@ -45,8 +45,9 @@ def fit(model, train_ds, val_ds=None, epochs: int = 10, batch_size: int = 32, op
       "onecycle" (stepped per batch); grad_clip: max gradient norm (None: no clipping).
     - amp: False | True | "bf16" | "fp16" (see devices.resolve_precision); device "auto" = CUDA,
       else MPS, else CPU; threads: CPU threads for this call (None: torch's setting).
-    - augment: True = data.clip_augment() on the training split (never on validation), False =
-      none, or any transform(clip, rng) -> clip.
+    - augment: True = data.augment_for(train_ds) (clip_augment, flips off where mirroring changes
+      the class) on the training split, never on validation; False = none; or any
+      transform(clip, rng) -> clip.
     - early_stopping: None, a patience (int, monitoring val_accuracy) or an EarlyStopping.
     - run_dir: write config.json, history.csv, metrics.json, best.pt, last.pt there.
       resume: a run folder to continue (its last.pt); run_dir defaults to it.
@@ -108,7 +109,7 @@ class _Fit:
         model.to(self.device)
         self.net = self.dist.wrap(model, self.device)  # DDP when distributed, else the model
         self.use_lengths = train_ds.lengths is not None
-        augment = data.clip_augment() if transform is True else (transform or None)
+        augment = data.augment_for(train_ds) if transform is True else (transform or None)
         self.train_loader = data.make_loader(
             train_ds, per_rank, transform=augment, seed=hparams["seed"], num_workers=num_workers,
             pin_memory=pin, sampler=self.dist.train_sampler(train_ds, hparams["seed"]))
@@ -194,13 +195,16 @@ class _Fit:
     def run(self) -> FitResult:
         s = self.state
         self.callbacks.on_train_begin(s)
+        # each epoch re-seeds torch's rng; fork_rng hands the caller's rng state back untouched
+        rng_devices = [] if self.device.type == "cpu" else [self.device.index or 0]
         try:
-            for epoch in range(self.start_epoch, s.epochs + 1):
-                if s.stop_requested:
-                    break
-                s.epoch = epoch
-                if not self._epoch(epoch):
-                    break
+            with torch.random.fork_rng(devices=rng_devices, device_type=self.device.type):
+                for epoch in range(self.start_epoch, s.epochs + 1):
+                    if s.stop_requested:
+                        break
+                    s.epoch = epoch
+                    if not self._epoch(epoch):
+                        break
         except KeyboardInterrupt:
             # the interrupted epoch may have stopped mid-update: drop it, keep the last finished one
             s.request_stop(f"interrupted during epoch {s.epoch}; kept the best of {len(s.rows)} finished epochs")
@@ -213,10 +217,8 @@ class _Fit:
 
         s = self.state
         data.set_epoch(self.train_loader, epoch)
-        rng_devices = [] if self.device.type == "cpu" else [self.device.index or 0]
-        with torch.random.fork_rng(devices=rng_devices, device_type=self.device.type):
-            torch.manual_seed(_epoch_seed(self.hp["seed"], epoch, self.dist.rank))
-            row = self._train_batches()
+        torch.manual_seed(_epoch_seed(self.hp["seed"], epoch, self.dist.rank))  # dropout, loader seeds
+        row = self._train_batches()
         if row is None:
             return False
         row.update(self._validate())
@@ -229,7 +231,8 @@ class _Fit:
             self.best_weights = _cpu_copy(self.model)
         self.good_weights = _cpu_copy(self.model)
         self.callbacks.on_epoch_end(s)
-        s.stop_requested = self.dist.any(s.stop_requested)
+        if self.dist.any(s.stop_requested):
+            s.request_stop("stop requested")
         return True
 
     def _train_batches(self) -> dict | None:

@@ -1,4 +1,6 @@
 """Device choice, mixed precision and thread settings (CUDA/MPS paths via monkeypatching)."""
+import warnings
+
 import pytest
 import torch
 
@@ -39,8 +41,9 @@ def test_amp_resolution_per_device(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
     fp16 = resolve_precision(True, cuda)
     assert fp16.dtype is torch.float16
-    scaler = fp16.grad_scaler()
-    assert isinstance(scaler, torch.amp.GradScaler)
+    with warnings.catch_warnings():  # "CUDA is not available. Disabling" on this CPU-only machine
+        warnings.simplefilter("ignore")
+        assert isinstance(fp16.grad_scaler(), torch.amp.GradScaler)
     assert resolve_precision(True, mps).name == "fp16"
 
 
@@ -50,14 +53,17 @@ def test_cpu_bf16_autocast_runs_the_forward_in_bf16():
         assert lin(torch.randn(2, 4)).dtype is torch.bfloat16
 
 
-def test_cuda_backend_turns_on_cudnn_autotuning(monkeypatch):
-    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)
-    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
-    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
-    configure_backend(torch.device("cpu"))
-    assert torch.backends.cudnn.benchmark is False
-    configure_backend(torch.device("cuda"))
-    assert torch.backends.cudnn.benchmark is True
+def test_cuda_backend_turns_on_cudnn_autotuning():
+    saved = (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+    try:
+        torch.backends.cudnn.benchmark = False
+        configure_backend(torch.device("cpu"))
+        assert torch.backends.cudnn.benchmark is False
+        configure_backend(torch.device("cuda"))
+        assert torch.backends.cudnn.benchmark is True and torch.backends.cuda.matmul.allow_tf32 is True
+    finally:
+        (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32,
+         torch.backends.cuda.matmul.allow_tf32) = saved
 
 
 def test_num_threads_is_set_and_restored():
