@@ -8,7 +8,12 @@
 from .attribution import Attribution
 from .baselines import BASELINES
 from .core import attribute
+from .deletion import curve_auc, deletion_insertion
+from .faithfulness import evaluate_faithfulness
+from .gradient_flow import gradient_flow
 from .methods import METHODS
+from .pointing import pointing_game
+from .randomization import randomization_check
 from .specs import MethodSpec, ParamSpec
 
 
@@ -17,4 +22,6 @@ def methods() -> list[MethodSpec]:
     return list(METHODS)
 
 
-__all__ = ["Attribution", "BASELINES", "MethodSpec", "ParamSpec", "attribute", "methods"]
+__all__ = ["Attribution", "BASELINES", "MethodSpec", "ParamSpec", "attribute", "curve_auc",
+           "deletion_insertion", "evaluate_faithfulness", "gradient_flow", "methods", "pointing_game",
+           "randomization_check"]

@@ -99,18 +99,18 @@ def _frame_ablation(net, x, target, p, budget):
     return attr, None, {"perturbations_per_eval": per_eval}
 
 
-def conv_layer(model: nn.Module, block: int) -> nn.Module:
-    """The activation module of `model.blocks[block]` (after conv/bn/act, before pooling)."""
+def conv_block(model: nn.Module, block: int) -> nn.Module:
+    """`model.blocks[block]`, the layer Grad-CAM reads: its output (after pooling) has batch B*T."""
     n = len(model.blocks)
     if not -n <= block < n:
         raise ValueError(f"grad_cam: block={block} is out of range; the model has {n} conv block(s) "
                          f"(use 0..{n - 1}, or -1 for the last)")
-    return [m for m in model.blocks[block] if not isinstance(m, nn.MaxPool2d)][-1]
+    return model.blocks[block]
 
 
 def _grad_cam(net, x, target, p, budget):
     n, T, C, H, W = x.shape
-    layer = conv_layer(net.model, p["block"])
+    layer = conv_block(net.model, p["block"])
     # DCRN folds frames into the batch, so the layer's output, and Grad-CAM's map, is (n*T, 1, h, w)
     cam = ca.LayerGradCam(net, layer).attribute(x.requires_grad_(), target=target, relu_attributions=p["relu"])
     cam = F.interpolate(cam, size=(H, W), mode="bilinear", align_corners=False)  # (n*T, 1, H, W)

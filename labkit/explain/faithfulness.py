@@ -1,0 +1,77 @@
+"""`evaluate_faithfulness`: every check on a sample of a dataset, summarised in one table."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .core import attribute
+from .deletion import OVER, curve_auc, deletion_insertion
+from .pointing import pointing_game
+from .randomization import randomization_check
+
+RANDOMIZATION_THRESHOLD = 0.3  # rank correlation after full randomisation must fall below this
+CHECKS = ("deletion", "randomization", "pointing")
+
+
+def sample_indices(ds, n: int, seed: int = 0) -> np.ndarray:
+    """n clip indices drawn without replacement from a seeded local generator, sorted."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1; got {n}")
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(len(ds), size=min(n, len(ds)), replace=False))
+
+
+def evaluate_faithfulness(model, ds, method: str = "integrated_gradients", n: int = 16, indices=None,
+                          target=None, checks=CHECKS, over=OVER, steps: int = 20, n_random: int = 20,
+                          baseline: str = "black", seed: int = 0, memory_mb: float | None = None,
+                          **params) -> pd.DataFrame:
+    """Is `method` faithful to `model` on `ds`? Deletion/insertion, randomisation and pointing.
+
+    Draws n clips (or takes `indices`), attributes them (target None: the predicted class) and
+    runs the chosen checks. Returns a summary with one row per measurement: check, over,
+    value, reference, passed (deletion: AUC vs the random-order mean; randomisation: Spearman
+    after each cascade step, passed only judged after the last, vs 0.3; pointing: hit rate and
+    evidence mass share on correctly classified clips vs chance). The detailed tables ride along
+    in `summary.attrs`: "curves", "auc", "randomization", "pointing".
+    """
+    if unknown := sorted(set(checks) - set(CHECKS)):
+        raise ValueError(f"unknown check(s) {unknown}; choose from {list(CHECKS)}")
+    idx = sample_indices(ds, n, seed) if indices is None else np.asarray(indices)
+    clips = np.stack([ds[int(i)][0] for i in idx])  # (n, T, H, W, C)
+    labels = np.asarray(ds.labels)[idx]
+    kw = dict(classes=ds.classes, memory_mb=memory_mb, **params)
+    if method in ("integrated_gradients", "occlusion", "frame_ablation", "deeplift"):
+        kw.setdefault("baseline", baseline)
+    attr = attribute(model, clips, target=target, method=method, **kw)
+    rows, details = [], {}
+    if "deletion" in checks:
+        curves = deletion_insertion(model, clips, attr, over=over, steps=steps, n_random=n_random,
+                                    baseline=baseline, seed=seed, memory_mb=memory_mb)
+        auc = curve_auc(curves)
+        details.update(curves=curves, auc=auc)
+        rows += [{"check": r.curve, "over": r.over, "value": r.auc_attribution, "reference": r.auc_random,
+                  "passed": bool(r.passed)} for r in auc.itertuples()]
+    if "randomization" in checks:
+        rand = randomization_check(model, clips, method, target=attr.target, seed=seed, **kw)
+        details["randomization"] = rand
+        steps_ = rand[rand.step > 0].groupby(["step", "layer"], sort=True)["spearman"].mean().reset_index()
+        last = steps_["step"].max()
+        rows += [{"check": "randomization", "over": r.layer, "value": r.spearman,
+                  "reference": RANDOMIZATION_THRESHOLD if r.step == last else np.nan,
+                  "passed": bool(r.spearman < RANDOMIZATION_THRESHOLD) if r.step == last else None}
+                 for r in steps_.itertuples()]
+    if "pointing" in checks and getattr(ds, "evidence_frames", None) is not None:
+        ev_frames = np.asarray(ds.evidence_frames)[idx]
+        ev_masks = np.stack([ds.evidence_mask(int(i)) for i in idx])
+        pg = pointing_game(attr, ev_frames, ev_masks, labels=labels)
+        details["pointing"] = pg
+        ok = pg[pg["correct"]] if pg["correct"].any() else pg
+        for over_, value, ref in (("frames", ok.frame_hit.mean(), ok.frame_chance.mean()),
+                                  ("pixels", ok.pixel_hit.mean(), ok.pixel_chance.mean()),
+                                  ("mass", ok.mass_share.mean(), ok.area_share.mean())):
+            rows.append({"check": "pointing", "over": over_, "value": float(value), "reference": float(ref),
+                         "passed": bool(value > ref)})
+    summary = pd.DataFrame(rows, columns=["check", "over", "value", "reference", "passed"])
+    summary.insert(0, "method", method)
+    summary.attrs.update(details)
+    return summary

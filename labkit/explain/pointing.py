@@ -1,0 +1,46 @@
+"""Ground truth: does the attribution point at the evidence the task generator planted?"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.ndimage import maximum_filter, uniform_filter
+
+from .attribution import Attribution
+
+
+def pointing_game(attribution: Attribution, evidence_frames: np.ndarray, evidence_masks: np.ndarray,
+                  labels: np.ndarray | None = None, tolerance: int = 1) -> pd.DataFrame:
+    """Per clip: is the top frame an evidence frame, and is the top pixel on evidence?
+
+    evidence_frames (N, T) bool; evidence_masks (N, T, H, W) bool (as `ds.evidence_mask(i)`).
+    The top pixel is the maximum of the signed map (evidence for the target) after a 3x3 box
+    smoothing per frame, so one noisy pixel cannot win; it hits when an evidence pixel lies
+    within `tolerance` pixels. Chance levels come with each hit: the share of evidence frames,
+    and the area share of the (dilated) mask. mass_share is the share of |map| inside the mask.
+    Returns clip, top_frame, frame_hit, frame_chance, pixel_hit, pixel_chance, mass_share,
+    area_share (+ label, correct when labels are given).
+    """
+    frames = np.asarray(evidence_frames, dtype=bool)
+    masks = np.asarray(evidence_masks, dtype=bool)
+    N, T, H, W = attribution.maps.shape
+    if frames.shape != (N, T) or masks.shape != (N, T, H, W):
+        raise ValueError(f"evidence shapes {frames.shape} and {masks.shape} do not match the attribution's "
+                         f"(N, T) = {(N, T)} and (N, T, H, W) = {(N, T, H, W)}")
+    size = (1, 2 * tolerance + 1, 2 * tolerance + 1)
+    rows = []
+    for i in range(N):
+        top_frame = int(np.argmax(attribution.frame_scores[i]))
+        smooth = uniform_filter(attribution.maps[i].astype(np.float64), size=(1, 3, 3), mode="nearest")
+        t, y, x = np.unravel_index(np.argmax(smooth), smooth.shape)
+        near = maximum_filter(masks[i], size=size) if tolerance > 0 else masks[i]  # (T, H, W) dilated
+        mass = attribution.abs_maps[i]
+        rows.append({"clip": i, "top_frame": top_frame, "frame_hit": bool(frames[i, top_frame]),
+                     "frame_chance": float(frames[i].mean()), "pixel_hit": bool(near[t, y, x]),
+                     "pixel_chance": float(near.mean()),
+                     "mass_share": float(mass[masks[i]].sum() / max(mass.sum(), 1e-30)),
+                     "area_share": float(masks[i].mean())})
+    df = pd.DataFrame(rows)
+    if labels is not None:
+        df["label"] = np.asarray(labels)
+        df["correct"] = attribution.predicted == df["label"].to_numpy()
+    return df
