@@ -31,10 +31,11 @@ def _unpack(clip, maps, frame_scores, index: int):
         target, predicted = (int(_item(v, index)) for v in (attr.target, attr.predicted))
         if names is not None:
             target, predicted = names[target], names[predicted]
-        title = f"{attr.method}: target {target}, predicted {predicted}"
+        title = f"{attr.method}<br><sup>target {target} · predicted {predicted}"
         prob = getattr(attr, "probability", None)
         if prob is not None:
             title += f" (p={float(_item(prob, index)):.2f})"
+        title += "</sup>"
     maps = np.asarray(maps, dtype=np.float32)
     if maps.ndim == 4:
         maps = maps[index]
@@ -65,12 +66,12 @@ def _scaled(maps: np.ndarray, signed: bool) -> np.ndarray:
 def _heat(z: np.ndarray, signed: bool, opacity: float, **kw) -> go.Heatmap:
     return go.Heatmap(z=z, colorscale=SIGNED_SCALE if signed else ABS_SCALE, zmin=-100 if signed else 0, zmax=100,
                       opacity=opacity, hovertemplate="x %{x} y %{y}<br>attribution %{z}% of peak<extra></extra>",
-                      colorbar=dict(title="% of peak", len=0.6, y=0.7), **kw)
+                      colorbar=dict(title="% of peak", thickness=12), **kw)
 
 
 def saliency_overlay(clip, maps, frame_scores=None, index: int = 0, frame: int = 0, signed: bool = False,
                      opacity: float = 0.6, title: str | None = None, fps: float = 4.0,
-                     animate: bool = True, size: int = 360) -> go.Figure:
+                     animate: bool = True, controls: bool = True, size: int = 420) -> go.Figure:
     """One frame with its heatmap on top, and frame-importance bars underneath; a slider and a
     play button step through the frames (plotly animation frames named "0".."T-1").
 
@@ -78,6 +79,7 @@ def saliency_overlay(clip, maps, frame_scores=None, index: int = 0, frame: int =
     array (T, H, W) / (N, T, H, W) of signed attributions; frame_scores: (T,) or (N, T).
     signed=True shows positive (red) and negative (blue) evidence; False shows |attribution|.
     Traces: 0 frame image, 1 heatmap, 2 frame bars. `fig.frames[t]` restyles all three for frame t.
+    controls=False leaves out plotly's play button and slider (for a widget that drives the frames).
     """
     frames, maps, scores, auto_title = _unpack(clip, maps, frame_scores, index)
     z = _scaled(maps, signed)
@@ -90,23 +92,28 @@ def saliency_overlay(clip, maps, frame_scores=None, index: int = 0, frame: int =
     def colors(t):
         return np.where(steps == t, BAR_ON, BAR).tolist()
 
-    fig = make_subplots(rows=2, cols=1, row_heights=[0.75, 0.25], vertical_spacing=0.08)
+    img_px, bar_px, gap_px = size - 130, 100, 40  # plot-area pixels: square frame, bars, gap
+    plot_px = img_px + gap_px + bar_px
+    fig = make_subplots(rows=2, cols=1, row_heights=[img_px, bar_px], vertical_spacing=gap_px / plot_px)
     fig.add_trace(go.Image(source=uris[frame], hoverinfo="skip"), row=1, col=1)
-    fig.add_trace(_heat(z[frame], signed, opacity), row=1, col=1)
+    heat = _heat(z[frame], signed, opacity)
+    heat.colorbar.update(len=img_px / plot_px, y=1, yanchor="top")
+    fig.add_trace(heat, row=1, col=1)
     fig.add_trace(go.Bar(x=steps, y=scores, marker_color=colors(frame), name="frame importance",
                          hovertemplate="frame %{x}<br>importance %{y:.3g}<extra></extra>"), row=2, col=1)
     if animate:  # each animation frame restyles only what changes: picture, heatmap, bar colours
         fig.frames = [go.Frame(data=[go.Image(source=uris[t]), go.Heatmap(z=z[t]), go.Bar(marker_color=colors(t))],
                                traces=[0, 1, 2], name=str(t)) for t in range(t_len)]
+    if animate and controls:
         fig.update_layout(**play_controls(t_len, int(1000 / fps), prefix="frame "))
         fig.layout.sliders[0].active = frame
     fig.update_xaxes(visible=False, row=1, col=1)
     fig.update_yaxes(visible=False, scaleanchor="x", autorange="reversed", row=1, col=1)
     fig.update_xaxes(dtick=1 if t_len <= 32 else None, row=2, col=1)
     fig.update_yaxes(title_text="frame<br>importance", row=2, col=1)
-    fig.update_layout(title=title or auto_title, width=size, height=size * 1.45 + (90 if animate else 0),
-                      showlegend=False, template="plotly_white",
-                      margin=dict(l=60, r=10, t=50, b=110 if animate else 30))
+    fig.update_layout(title=dict(text=title or auto_title, font=dict(size=14)), width=size,
+                      height=plot_px + 60 + (120 if animate and controls else 30), showlegend=False,
+                      template="plotly_white", margin=dict(l=60, r=70, t=60, b=120 if animate and controls else 30))
     return fig
 
 

@@ -43,8 +43,9 @@ class ModelBuilder(W.VBox):
 
     def __init__(self, config=None, num_classes: int | None = None, frames: int = 16,
                  max_blocks: int = 5, diagram: bool = True):
-        if isinstance(config, str) or config is None:
-            config = models.preset_config(config or "default")
+        preset = (config or "default") if isinstance(config, str) or config is None else "custom"
+        if preset != "custom":
+            config = models.preset_config(preset)
         if num_classes is not None:
             config = config.replace(num_classes=num_classes)
         self._base = config  # fields without a control (mean/std, max_frames, ...) come from here
@@ -53,7 +54,7 @@ class ModelBuilder(W.VBox):
         self.summary = None
         self.error = None
         c = self.controls = {}
-        c["preset"] = W.Dropdown(options=["custom", *models.PRESETS], value="custom", description="preset", **_WIDE)
+        c["preset"] = W.Dropdown(options=["custom", *models.PRESETS], value=preset, description="preset", **_WIDE)
         c["img_size"] = W.Dropdown(options=_options(SIZES, config.img_size), value=config.img_size,
                                    description="image size", **_WIDE)
         c["frames"] = W.IntSlider(value=frames, min=1, max=64, description="frames", **_WIDE)
@@ -70,16 +71,16 @@ class ModelBuilder(W.VBox):
         c["activation"] = W.Dropdown(options=list(ACTIVATIONS), value=config.activation, description="activation", **_WIDE)
         c["frame_readout"] = W.ToggleButtons(options=list(FRAME_READOUTS), value=config.frame_readout,
                                              description="frame readout", style={"description_width": "110px",
-                                                                                 "button_width": "70px"})
+                                                                                 "button_width": "auto"})
         c["cell"] = W.ToggleButtons(options=list(CELLS), value=config.cell, description="cell",
-                                    style={"description_width": "110px", "button_width": "60px"})
+                                    style={"description_width": "110px", "button_width": "auto"})
         c["hidden_size"] = W.SelectionSlider(options=_options(HIDDEN, config.hidden_size), value=config.hidden_size,
                                              description="hidden size", **_WIDE)
         c["num_layers"] = W.IntSlider(value=config.num_layers, min=1, max=4, description="layers", **_WIDE)
         c["bidirectional"] = W.Checkbox(value=config.bidirectional, description="bidirectional", indent=False)
         c["temporal_readout"] = W.ToggleButtons(options=list(TEMPORAL_READOUTS), value=config.temporal_readout,
                                                 description="temporal readout",
-                                                style={"description_width": "110px", "button_width": "70px"})
+                                                style={"description_width": "110px", "button_width": "auto"})
         c["drop_rate"] = W.FloatSlider(value=config.drop_rate, min=0.0, max=0.9, step=0.05, description="dropout",
                                        readout_format=".2f", **_WIDE)
         c["head_hidden"] = W.Dropdown(options=_options(HEAD, config.head_hidden), value=config.head_hidden,

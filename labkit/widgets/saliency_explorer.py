@@ -23,8 +23,8 @@ CACHE_SIZE = 32
 
 
 class _Overlay:
-    """One FigureWidget showing `viz.saliency_overlay`; frames are restyled in place from the
-    figure's own animation frames, so scrubbing sends only what changes."""
+    """One FigureWidget showing `viz.saliency_overlay(..., controls=False)`; frames are restyled
+    in place from the figure's own animation frames, so scrubbing sends only what changes."""
 
     def __init__(self):
         self.widget = go.FigureWidget()
@@ -33,9 +33,7 @@ class _Overlay:
     def show(self, fig: go.Figure, frame: int) -> None:
         self.frames = list(fig.frames)
         fig = go.Figure(fig)
-        fig.frames, fig.layout.sliders, fig.layout.updatemenus = (), (), ()  # the widget's Play/slider drive it
-        fig.layout.height = fig.layout.height - 90  # no room needed for plotly's own controls
-        fig.layout.margin.b = 30
+        fig.frames = ()  # a FigureWidget holds no animation frames: goto() applies them
         with self.widget.batch_update():
             if len(self.widget.data) != len(fig.data):
                 self.widget.data = ()
@@ -207,8 +205,9 @@ class SaliencyExplorer(W.VBox):
             return
         for overlay, attr in ((self._a, self.attribution_a), (self._b, self.attribution_b)):
             if attr is not None:
-                overlay.show(viz.saliency_overlay(clip, attr, signed=self.signed.value, opacity=self.opacity.value,
-                                                  frame=self.frame.value), self.frame.value)
+                fig = viz.saliency_overlay(clip, attr, signed=self.signed.value, opacity=self.opacity.value,
+                                           frame=self.frame.value, controls=False)
+                overlay.show(fig, self.frame.value)
         self.status.value = f"<small>clip #{index}: explained in {time.perf_counter() - start:.2f} s</small>"
 
     def _on_frame(self, change) -> None:

@@ -105,7 +105,8 @@ class TrainingDashboard(W.VBox):
         self.optimizer = W.Dropdown(options=list(OPTIMIZERS), value=fit_kwargs.pop("optimizer", "adam"),
                                     description="optimizer", style=style, layout=W.Layout(width="190px"))
         self.lr = W.FloatLogSlider(value=fit_kwargs.pop("lr", 1e-3), base=10, min=-5, max=0, step=0.25,
-                                   description="learning rate", readout_format=".1e", style=style)
+                                   description="learning rate", readout_format=".1e",
+                                   style={"description_width": "95px"})
         self.start_button = W.Button(description="Start", icon="play", button_style="success")
         self.stop_button = W.Button(description="Stop", icon="stop", button_style="danger", disabled=True)
         self.reset_button = W.Button(description="Reset", icon="undo")
