@@ -6,7 +6,7 @@ import numbers
 from dataclasses import dataclass
 
 CELLS = ("lstm", "gru", "rnn", "none")
-FRAME_READOUTS = ("flatten", "gap")
+FRAME_READOUTS = ("flatten", "gap", "keypoints")
 TEMPORAL_READOUTS = ("last", "mean")
 ACTIVATIONS = ("relu", "gelu", "elu", "tanh")
 # non-decreasing activations commute with max pooling, pool(act(x)) == act(pool(x)), so a
@@ -30,10 +30,13 @@ class DCRNConfig:
     conv_channels: tuple[int, ...] = (32,)
     kernel_size: int = 3
     padding: int = 0
+    stem_stride: int = 1  # stride of the first block's conv; 2 halves the frame at once (a cheap stem)
     pool: int = 2  # max-pool window and stride after each block; 1 = no pooling
     batch_norm: bool = False
     activation: str = "relu"
-    frame_readout: str = "flatten"  # "flatten" (the Keras seed) or "gap" (global average pool)
+    # "flatten" (the Keras seed), "gap" (global average pool: what, not where) or "keypoints"
+    # (per channel: where it fires, as a soft-argmax (x, y), and how much, its mean: 3 numbers)
+    frame_readout: str = "flatten"
     # recurrence over frames
     cell: str = "lstm"
     hidden_size: int = 64
@@ -78,13 +81,13 @@ class DCRNConfig:
         shrank the frame away; `validate` reports that.
         """
         return _sides(self.img_size if size is None else size, len(self.conv_channels),
-                      self.kernel_size, self.padding, self.pool)
+                      self.kernel_size, self.padding, self.pool, self.stem_stride)
 
     # ---- checking -----------------------------------------------------------------------------
     def problems(self) -> list[str]:
         """Everything wrong with this config, one readable sentence each (empty when valid)."""
         out: list[str] = []
-        ints = dict(num_classes=2, in_chans=1, img_size=1, kernel_size=1, padding=0, pool=1,
+        ints = dict(num_classes=2, in_chans=1, img_size=1, kernel_size=1, padding=0, pool=1, stem_stride=1,
                     hidden_size=1, num_layers=1, head_hidden=0)
         for name, low in ints.items():
             v = getattr(self, name)
@@ -130,40 +133,47 @@ class DCRNConfig:
         if self.padding >= self.kernel_size:
             return [f"padding={self.padding} is too large for kernel_size={self.kernel_size}; "
                     f"the largest valid padding is {self.kernel_size - 1}"]
-        n, size = len(self.conv_channels), self.img_size
+        n, size, k, pad, pool, stem = (len(self.conv_channels), self.img_size, self.kernel_size,
+                                       self.padding, self.pool, self.stem_stride)
         sides = self.frame_sides()
         if all(p >= 1 for _, p in sides):
             return []
         fits = next(i for i, (_, p) in enumerate(sides) if p < 1)  # blocks that still fit
-        geo = f"img_size={size} with kernel_size {self.kernel_size}, padding {self.padding}, pool {self.pool}"
+        geo = f"img_size={size} with kernel_size {k}, padding {pad}, pool {pool}" + \
+            (f", stem_stride {stem}" if stem > 1 else "")
         fixes = [f"lower the number of blocks to <= {fits}" if fits else None,
-                 f"raise img_size to >= {_smallest_size(n, self.kernel_size, self.padding, self.pool)}"]
-        k = max((k for k in range(self.padding + 1, size + 2 * self.padding + 1)
-                 if all(p >= 1 for _, p in _sides(size, n, k, self.padding, self.pool))), default=None)
-        if k is not None:
-            fixes.append(f"lower kernel_size to <= {k}")
-        if self.pool > 1:
-            pool = max((q for q in range(1, self.pool)
-                        if all(p >= 1 for _, p in _sides(size, n, self.kernel_size, self.padding, q))), default=None)
-            if pool is not None:
-                fixes.append(f"lower pool to <= {pool}")
+                 f"raise img_size to >= {_smallest_size(n, k, pad, pool, stem)}"]
+        ok = lambda **kw: all(p >= 1 for _, p in _sides(**{**dict(size=size, blocks=n, kernel=k, padding=pad,
+                                                                    pool=pool, stem_stride=stem), **kw}))
+        best_k = max((kk for kk in range(pad + 1, k) if ok(kernel=kk)), default=None)
+        if best_k is not None:
+            fixes.append(f"lower kernel_size to <= {best_k}")
+        best_pool = max((q for q in range(1, pool) if ok(pool=q)), default=None)
+        if best_pool is not None:
+            fixes.append(f"lower pool to <= {best_pool}")
+        best_stem = max((s for s in range(1, stem) if ok(stem_stride=s)), default=None)
+        if best_stem is not None:
+            fixes.append(f"lower stem_stride to <= {best_stem}")
         return [f"conv_channels has {n} block{'s' if n != 1 else ''} but {geo} supports at most {fits}: "
                 f"block {fits + 1} shrinks a frame below 1 pixel; " + " or ".join(f for f in fixes if f)]
 
 
-def _sides(size: int, blocks: int, kernel: int, padding: int, pool: int) -> list[tuple[int, int]]:
+def _sides(size: int, blocks: int, kernel: int, padding: int, pool: int,
+           stem_stride: int = 1) -> list[tuple[int, int]]:
     """[(conv_side, pooled_side)] per block for a square frame of `size` pixels."""
     out = []
-    for _ in range(blocks):
-        conv = size + 2 * padding - kernel + 1
-        size = conv // pool if conv >= 1 else 0
+    for i in range(blocks):
+        span = size + 2 * padding - kernel  # conv output side is span // stride + 1
+        conv = span // (stem_stride if i == 0 else 1) + 1 if span >= 0 else 0
+        size = conv // pool
         out.append((conv, size))
     return out
 
 
-def _smallest_size(blocks: int, kernel: int, padding: int, pool: int) -> int:
+def _smallest_size(blocks: int, kernel: int, padding: int, pool: int, stem_stride: int = 1) -> int:
     """The smallest img_size whose frames survive `blocks` conv+pool blocks (walking back from 1 pixel)."""
     side = 1
-    for _ in range(blocks):
-        side = max(side * pool + kernel - 1 - 2 * padding, 1)
+    for i in reversed(range(blocks)):
+        stride = stem_stride if i == 0 else 1
+        side = max((side * pool - 1) * stride + kernel - 2 * padding, 1)
     return side

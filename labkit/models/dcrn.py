@@ -22,8 +22,9 @@ class ConvBlock(nn.Sequential):
     Hooks on the activation module therefore see the pooled tensor; hook the block for its output.
     """
 
-    def __init__(self, c_in: int, c_out: int, cfg: DCRNConfig):
-        layers = [nn.Conv2d(c_in, c_out, cfg.kernel_size, padding=cfg.padding, bias=not cfg.batch_norm)]
+    def __init__(self, c_in: int, c_out: int, cfg: DCRNConfig, stride: int = 1):
+        layers = [nn.Conv2d(c_in, c_out, cfg.kernel_size, stride=stride, padding=cfg.padding,
+                            bias=not cfg.batch_norm)]
         if cfg.batch_norm:
             layers.append(nn.BatchNorm2d(c_out))
         layers.append(_ACT[cfg.activation]())
@@ -56,6 +57,22 @@ def _single_bias(rnn: nn.RNNBase) -> None:
     rnn._init_flat_weights()
 
 
+def keypoints(f: torch.Tensor) -> torch.Tensor:
+    """Where and how much each channel fires: (N, C, H, W) -> (N, 3*C) = [x (C), y (C), mean (C)].
+
+    x, y in [-1, 1] are the soft-argmax of the channel (softmax over its H*W positions, the
+    expected coordinate); a moving object then moves these numbers linearly, so a recurrent
+    layer reads motion as simple differences, where a global average would have lost position.
+    """
+    N, C, H, W = f.shape
+    p = f.float().flatten(2).softmax(-1).view(N, C, H, W)  # (N, C, H, W), sums to 1 per channel
+    ys = torch.linspace(-1, 1, H, device=f.device)
+    xs = torch.linspace(-1, 1, W, device=f.device)
+    x = p.sum(2) @ xs  # (N, C)
+    y = p.sum(3) @ ys  # (N, C)
+    return torch.cat([x, y, f.float().mean(dim=(2, 3))], dim=1).to(f.dtype)  # (N, 3C)
+
+
 class DCRN(nn.Module):
     """Deep convolutional recurrent network.
 
@@ -68,9 +85,10 @@ class DCRN(nn.Module):
         self.config = config.validate()
         cfg = config
         chans = (cfg.in_chans, *cfg.conv_channels)
-        self.blocks = nn.Sequential(*[ConvBlock(a, b, cfg) for a, b in zip(chans[:-1], chans[1:])])
+        self.blocks = nn.Sequential(*[ConvBlock(a, b, cfg, stride=cfg.stem_stride if i == 0 else 1)
+                                      for i, (a, b) in enumerate(zip(chans[:-1], chans[1:]))])
         side = cfg.frame_sides()[-1][1] if cfg.conv_channels else cfg.img_size
-        self.frame_dim = chans[-1] * (side * side if cfg.frame_readout == "flatten" else 1)
+        self.frame_dim = chans[-1] * {"flatten": side * side, "gap": 1, "keypoints": 3}[cfg.frame_readout]
         self.frame_drop = nn.Dropout(cfg.drop_rate)
         if cfg.cell == "none":
             self.rnn = None
@@ -108,6 +126,8 @@ class DCRN(nn.Module):
         f = self.blocks(x)  # (B*T, C', H', W')
         if self.config.frame_readout == "gap":
             f = f.mean(dim=(2, 3))  # (B*T, C')
+        elif self.config.frame_readout == "keypoints":
+            f = keypoints(f)  # (B*T, 3*C')
         else:
             f = f.permute(0, 2, 3, 1).flatten(1)  # (B*T, H'*W'*C')
         return self.frame_drop(f.reshape(B, T, -1))  # (B, T, F)

@@ -86,7 +86,8 @@ def summary(config, frames: int = 16, size: int | None = None, batch: int = 1) -
     for i, (c_out, (conv_side, pooled)) in enumerate(zip(cfg.conv_channels, cfg.frame_sides())):
         bias = not cfg.batch_norm
         out = N * c_out * conv_side * conv_side
-        add(f"blocks.{i}.0", f"Conv2d {c}->{c_out} {k}x{k}", (B, T, c_out, conv_side, conv_side),
+        stride = f" /{cfg.stem_stride}" if i == 0 and cfg.stem_stride > 1 else ""
+        add(f"blocks.{i}.0", f"Conv2d {c}->{c_out} {k}x{k}{stride}", (B, T, c_out, conv_side, conv_side),
             params=c * k * k * c_out + c_out * bias, matmul=2 * c * k * k * out, elementwise=out * bias)
         j = 1
         if cfg.batch_norm:
@@ -105,6 +106,10 @@ def summary(config, frames: int = 16, size: int | None = None, batch: int = 1) -
     if cfg.frame_readout == "gap":
         frame_dim = c
         add("frame_readout", "global average pool", (B, T, frame_dim), elementwise=N * c * side * side)
+    elif cfg.frame_readout == "keypoints":  # softmax (exp, sum, divide), row/col sums, 2 dot products, mean
+        frame_dim = 3 * c
+        add("frame_readout", "keypoints (soft-argmax x, y, mean)", (B, T, frame_dim),
+            elementwise=8 * N * c * side * side)
     else:
         frame_dim = c * side * side
         add("frame_readout", "flatten (H, W, C)", (B, T, frame_dim), stored=False)

@@ -19,6 +19,7 @@ def test_from_dict_names_unknown_keys():
 def test_frame_sides_follow_conv_and_pool():
     assert DCRNConfig(conv_channels=(32,)).frame_sides() == [(62, 31)]
     assert DCRNConfig(conv_channels=(8, 8), padding=1, pool=2).frame_sides(size=32) == [(32, 16), (16, 8)]
+    assert DCRNConfig(conv_channels=(8, 8), padding=1, stem_stride=2).frame_sides() == [(32, 16), (16, 8)]
 
 
 @pytest.mark.parametrize("changes, words", [
@@ -47,6 +48,8 @@ def test_frame_sides_follow_conv_and_pool():
     (dict(padding=3), ["padding=3", "largest valid padding is 2"]),
     (dict(max_frames=0), ["max_frames=0"]),
     (dict(head_hidden=-1), ["head_hidden=-1", "smallest valid value is 0"]),
+    (dict(conv_channels=(8,) * 4, stem_stride=2), ["supports at most 3", "stem_stride to <= 1", "img_size to >= 89"]),
+    (dict(frame_readout="keypoints", conv_channels=(4,) * 7, padding=1), ["at most 6"]),
 ])
 def test_invalid_configs_raise_readable_errors(changes, words):
     cfg = DCRNConfig(**changes)
@@ -68,6 +71,8 @@ def test_suggested_limits_are_exactly_the_largest_valid_values():
     assert DCRNConfig(conv_channels=(8,) * 4).problems() == []
     assert base.replace(img_size=94).problems() == []
     assert base.replace(img_size=93).problems() != []
+    stem = DCRNConfig(conv_channels=(8,) * 4, stem_stride=2)
+    assert stem.replace(img_size=89).problems() == [] != stem.replace(img_size=88).problems()
     one = DCRNConfig(kernel_size=70)
     assert one.replace(kernel_size=63).problems() == []
     assert one.replace(kernel_size=64).problems() != []

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from labkit.models import DCRN, DCRNConfig, preset_config
-from labkit.models.dcrn import ConvBlock
+from labkit.models.dcrn import ConvBlock, keypoints
 
 K, SIZE = 4, 16
 
@@ -55,7 +55,8 @@ def test_seed_frame_features_are_keras_flatten_of_conv_relu_pool():
 
 VARIANTS = [dict(cell=c, bidirectional=b, temporal_readout=r)
             for c in ("lstm", "gru", "rnn") for b in (False, True) for r in ("last", "mean")]
-VARIANTS += [dict(cell="none"), dict(cell="gru", num_layers=2, frame_readout="gap", batch_norm=True)]
+VARIANTS += [dict(cell="none"), dict(cell="gru", num_layers=2, frame_readout="gap", batch_norm=True),
+             dict(cell="gru", frame_readout="keypoints", stem_stride=2, padding=1)]
 
 
 @pytest.mark.parametrize("kw", VARIANTS, ids=lambda kw: "-".join(f"{v}" for v in kw.values()))
@@ -110,6 +111,18 @@ def test_preprocess_shapes_and_errors():
     assert model.preprocess(np.zeros((5, SIZE, SIZE, 3), np.uint8)).shape == (1, 5, 3, SIZE, SIZE)
     with pytest.raises(ValueError, match=r"\(T, H, W, C\)"):
         model.preprocess(np.zeros((SIZE, SIZE, 3), np.uint8))
+
+
+def test_keypoints_find_where_a_channel_fires():
+    f = torch.zeros(2, 3, 5, 8)
+    f[0, 0, 4, 7] = 50.0  # bottom-right corner
+    f[1, 2, 0, 0] = 50.0  # top-left corner
+    k = keypoints(f)  # (N, 3C): x (C), y (C), mean (C)
+    assert k.shape == (2, 9)
+    torch.testing.assert_close(k[0, [0, 3]], torch.tensor([1.0, 1.0]), atol=1e-4, rtol=0)
+    torch.testing.assert_close(k[1, [2, 5]], torch.tensor([-1.0, -1.0]), atol=1e-4, rtol=0)
+    torch.testing.assert_close(k[0, 1:3], torch.zeros(2))  # a flat channel sits in the middle
+    torch.testing.assert_close(k[0, 6], torch.tensor(50.0 / 40))
 
 
 def test_max_frames_is_enforced():

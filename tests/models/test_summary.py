@@ -14,6 +14,7 @@ CONFIGS = [
     dict(cell="rnn", batch_norm=True, padding=1, conv_channels=(4, 6), frame_readout="gap", head_hidden=0),
     dict(cell="none", activation="gelu", pool=1, conv_channels=(3,)),
     dict(conv_channels=(), cell="lstm", num_layers=2, bidirectional=True),
+    dict(conv_channels=(4, 6), stem_stride=2, padding=1, frame_readout="keypoints", cell="gru"),
 ]
 
 
