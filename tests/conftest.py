@@ -10,9 +10,13 @@ Treat what they return as READ-ONLY: they are shared by every test in the sessio
 | `tiny_order`              | data.synthetic("order", n=64, frames=8, size=32, seed=0): 2 classes     |
 | `tiny_config`             | a small DCRNConfig (conv 8-16, GRU 16, no head hidden) for 32x32 clips  |
 | `trained_order_result`    | train.FitResult of `tiny_config` fitted on tiny_order, with a run folder |
-| `trained_order_model`     | its model (best weights, eval mode; learns the task: val acc ~1.0)     |
+| `trained_order_model`     | its model (best weights, eval mode; train acc ~0.9, val acc ~0.7)      |
 | `run_dir_fixture`         | its run folder (config.json, history.csv, metrics.json, best.pt, last.pt) |
-| `trained_direction_model` | `tiny_config` (8 classes) fitted briefly on tiny_direction; above chance |
+| `trained_direction_model` | `tiny_config` (8 classes) fitted 3 epochs on tiny_direction: trained  |
+|                           | weights, but NOT accurate (96 clips are too few to learn direction):  |
+|                           | use it for plumbing, never assert its accuracy                        |
+
+All models take uint8 clips of 8 x 32 x 32 x 3 (as the tiny datasets hold them).
 """
 from __future__ import annotations
 
@@ -41,12 +45,12 @@ def tiny_config():
                                 head_hidden=0, num_classes=2)
 
 
-def _fit_tiny(config, ds, epochs, run_dir=None, lr=3e-3):
+def _fit_tiny(config, ds, epochs, run_dir=None, lr=1e-2):
     torch.manual_seed(0)
     model = models.DCRN(config.replace(num_classes=ds.num_classes))
     tr, va = data.split(ds, (0.75, 0.25), seed=0)
     return train.fit(model, tr, va, epochs=epochs, batch_size=16, lr=lr, seed=0, augment=False,
-                     progress=False, run_dir=run_dir, device="cpu")
+                     progress=False, run_dir=run_dir, device="cpu", threads=1)
 
 
 @pytest.fixture(scope="session")
@@ -71,5 +75,5 @@ def run_dir_fixture(trained_order_result):
 
 @pytest.fixture(scope="session")
 def trained_direction_model(tiny_direction, tiny_config):
-    """A DCRN (8 classes, 32 x 32 input, 8 frames) briefly trained on tiny_direction, in eval mode."""
-    return _fit_tiny(tiny_config, tiny_direction, epochs=4).model.eval()
+    """A DCRN (8 classes, 32 x 32 input, 8 frames) trained 3 epochs on tiny_direction, in eval mode (not accurate)."""
+    return _fit_tiny(tiny_config, tiny_direction, epochs=3).model.eval()

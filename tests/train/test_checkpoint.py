@@ -11,7 +11,7 @@ from labkit.train.checkpoint import save_atomic, write_text_atomic
 
 from .conftest import micro_model_like
 
-FAST = dict(batch_size=8, progress=False, device="cpu")
+FAST = dict(batch_size=8, progress=False, device="cpu", threads=1)  # 1 thread: tiny ops, busy cores
 
 
 def test_run_folder_files(micro_split, micro_model, tmp_path):

@@ -10,7 +10,7 @@ import torch
 from labkit import train
 from labkit.train import Callback, load_checkpoint
 
-FAST = dict(batch_size=8, progress=False, device="cpu")
+FAST = dict(batch_size=8, progress=False, device="cpu", threads=1)  # 1 thread: tiny ops, busy cores
 
 
 def _same_weights(a: dict, b: dict) -> bool:
