@@ -21,8 +21,10 @@ def _option(text: str) -> tuple[str, object]:
 
 def _make(args) -> int:
     from labkit import data
-    from labkit.data.export import write_dataset
+    from labkit.data.export import FORMATS, write_dataset
 
+    if args.format not in FORMATS:
+        raise ValueError(f"--format {args.format}; choose one of {list(FORMATS)}")
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not args.overwrite:
         raise ValueError(f"--out {out} is not empty; choose a new folder or pass --overwrite")
