@@ -36,7 +36,8 @@ class ModelBuilder(W.VBox):
     config: a DCRNConfig, a preset name ("seed", "default", "frame-only") or None (= "default").
     Attributes: `.config` (DCRNConfig; raises ValueError while the controls are invalid),
     `.summary` (ModelSummary or None), `.error` (str or None), `.controls` (name -> widget),
-    `.table` (HTML), `.totals` (HTML), `.message` (HTML), `.figure` (FigureWidget or None).
+    `.table` (HTML), `.totals` (HTML), `.message` (HTML), `.figure` (FigureWidget or None; redrawn
+    while its tab in `.view` is selected).
     `.build_model()` -> DCRN; `.set_config(cfg)` loads a config into the controls;
     `.on_change(fn)` calls fn(builder) after every update.
     """
@@ -99,8 +100,9 @@ class ModelBuilder(W.VBox):
                       c["temporal_readout"], W.HTML("<b>classifier</b>"), c["drop_rate"], c["head_hidden"],
                       c["num_classes"]])
         tabs = [self.table] + ([self.figure] if diagram else [])
-        view = W.Tab(children=tabs, titles=["layers", "diagram"][:len(tabs)])
-        super().__init__([c["preset"], W.HBox([cnn, rnn]), self.message, self.totals, view])
+        self.view = W.Tab(children=tabs, titles=["layers", "diagram"][:len(tabs)])
+        self._diagram_stale = False
+        super().__init__([c["preset"], W.HBox([cnn, rnn]), self.message, self.totals, self.view])
         self.add_class("labkit-model-builder")
 
         self.set_config(config)
@@ -108,6 +110,7 @@ class ModelBuilder(W.VBox):
             w.observe(self._on_preset if name == "preset" else self._on_control, names="value")
         for w in self.channel_controls:
             w.observe(self._on_control, names="value")
+        self.view.observe(lambda _: self._draw_diagram(), names="selected_index")
 
     # ---- reading and writing the controls -----------------------------------------------------
     def _read(self) -> models.DCRNConfig:
@@ -187,14 +190,22 @@ class ModelBuilder(W.VBox):
             self.table.layout.opacity = "1"
             self.totals.value = _totals_html(summary, config, c["frames"].value)
             self.table.value = _table_html(summary)
-            if self.figure is not None:
-                fresh = viz.model_diagram(summary)
-                with self.figure.batch_update():
-                    for old, new in zip(self.figure.data, fresh.data):
-                        old.update(x=new.x, y=new.y, text=new.text, customdata=new.customdata)
-                    self.figure.layout.title = fresh.layout.title
+            self._diagram_stale = True
+            self._draw_diagram()
         for fn in self._callbacks:
             fn(self)
+
+    def _draw_diagram(self) -> None:
+        """Redraw the diagram only while its tab shows: plotly's validation costs ~50 ms, the
+        table ~2 ms, and sliders fire on every step of a drag."""
+        if self.figure is None or not self._diagram_stale or self.view.selected_index != 1 or self.summary is None:
+            return
+        fresh = viz.model_diagram(self.summary)
+        with self.figure.batch_update():
+            for old, new in zip(self.figure.data, fresh.data):
+                old.update(x=new.x, y=new.y, text=new.text, customdata=new.customdata)
+            self.figure.layout.title = fresh.layout.title
+        self._diagram_stale = False
 
     def on_change(self, fn) -> None:
         """Call `fn(builder)` after every update (valid or not)."""

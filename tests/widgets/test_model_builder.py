@@ -22,6 +22,7 @@ def test_starts_from_the_preset(builder):
 
 
 def test_a_slider_move_updates_table_totals_and_figure(builder):
+    builder.view.selected_index = 1  # the diagram tab
     before = (builder.summary.totals["params"], builder.table.value, builder.totals.value,
               tuple(builder.figure.data[0].y))
     builder.controls["hidden_size"].value = 256
@@ -78,3 +79,12 @@ def test_state_serialises(builder):
     state = embed_data(views=[builder])
     json.dumps(state["manager_state"])
     json.dumps(builder.get_state(), default=str)
+
+
+def test_the_hidden_diagram_catches_up_when_shown():
+    b = ModelBuilder("default")
+    y0 = tuple(b.figure.data[0].y)
+    b.controls["hidden_size"].value = 512  # diagram tab hidden: not redrawn yet
+    assert tuple(b.figure.data[0].y) == y0
+    b.view.selected_index = 1
+    assert tuple(b.figure.data[0].y) != y0
