@@ -18,32 +18,42 @@ def isolated_cache(tmp_path, monkeypatch) -> Path:
     return cache
 
 
-def encode(path: Path, clip: np.ndarray, codec: str = "libx264", fps: int = 10, **options) -> Path:
-    """Write uint8 (T, H, W, 3) with PyAV's encoder: libx264 (mp4/mkv/mov), mpeg4 (avi), ffv1 (mkv)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream(codec, rate=fps, options={"crf": "10"} if codec == "libx264" else {})
-        stream.width, stream.height = clip.shape[2], clip.shape[1]
-        stream.pix_fmt = "yuv444p" if codec == "ffv1" else "yuv420p"
-        if codec == "mpeg4":
-            stream.bit_rate = 8_000_000
-        for frame in clip:
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-        out.mux(stream.encode())
-    return path
+class Media:
+    """Writers of real media files, reached through the `media` fixture (with
+    --import-mode=importlib a conftest cannot be imported by name)."""
+
+    @staticmethod
+    def encode(path: Path, clip: np.ndarray, codec: str = "libx264", fps: int = 10) -> Path:
+        """Write uint8 (T, H, W, 3) with PyAV's encoder: libx264 (mp4/mov), mpeg4 (avi), ffv1 (mkv)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with av.open(str(path), "w") as out:
+            stream = out.add_stream(codec, rate=fps, options={"crf": "10"} if codec == "libx264" else {})
+            stream.width, stream.height = clip.shape[2], clip.shape[1]
+            stream.pix_fmt = "yuv444p" if codec == "ffv1" else "yuv420p"
+            if codec == "mpeg4":
+                stream.bit_rate = 8_000_000
+            for frame in clip:
+                out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+            out.mux(stream.encode())
+        return path
+
+    @staticmethod
+    def frame_folder(folder: Path, clip: np.ndarray, names=None) -> Path:
+        """Write clip frames as PNGs named names[t] (default frame{t}.png)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for t, frame in enumerate(clip):
+            Image.fromarray(frame).save(folder / (names[t] if names else f"frame{t}.png"))
+        return folder
+
+    @staticmethod
+    def ramp_clip(T: int = 12, size: int = 32, seed: int = 0) -> np.ndarray:
+        """uint8 (T, size, size, 3): blocky content whose mean brightness encodes the frame number
+        (10 + 15 t above the first frame's), so temporal sampling can be read back after decoding."""
+        rng = np.random.default_rng(seed)
+        base = rng.integers(0, 40, size=(1, size // 8, size // 8, 3)).repeat(8, 1).repeat(8, 2)
+        return (base + 10 + 15 * np.arange(T)[:, None, None, None]).clip(0, 255).astype(np.uint8)
 
 
-def frame_folder(folder: Path, clip: np.ndarray, names=None) -> Path:
-    """Write clip frames as PNGs named names[t] (default frame{t}.png)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for t, frame in enumerate(clip):
-        Image.fromarray(frame).save(folder / (names[t] if names else f"frame{t}.png"))
-    return folder
-
-
-def ramp_clip(T: int = 12, size: int = 32, seed: int = 0) -> np.ndarray:
-    """uint8 (T, size, size, 3): smooth content whose mean brightness encodes the frame number,
-    so temporal sampling can be read back from the decoded frames (10 + 15 t)."""
-    rng = np.random.default_rng(seed)
-    base = rng.integers(0, 40, size=(1, size // 8, size // 8, 3)).repeat(8, 1).repeat(8, 2)
-    return (base + 10 + 15 * np.arange(T)[:, None, None, None]).clip(0, 255).astype(np.uint8)
+@pytest.fixture
+def media() -> type[Media]:
+    return Media
