@@ -21,11 +21,13 @@ def parse_overrides(pairs: list[str]) -> dict:
     """["hidden_size=32", "conv_channels=16,32", "cell=lstm"] -> DCRNConfig overrides.
 
     Values are read as JSON where they parse (numbers, true/false, [lists]); comma-separated
-    values become tuples; anything else stays a string.
+    values become tuples, as does a single value for a tuple setting (conv_channels=16); anything
+    else stays a string.
     """
     from labkit.models import DCRNConfig
 
-    fields = {f.name for f in dataclasses.fields(DCRNConfig)}
+    fields = {f.name: f for f in dataclasses.fields(DCRNConfig)}
+    tuple_fields = {name for name, f in fields.items() if isinstance(f.default, tuple)}
     out = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
@@ -35,7 +37,9 @@ def parse_overrides(pairs: list[str]) -> dict:
             raise ValueError(f"--set {key}: not a model setting; valid keys: {', '.join(sorted(fields))}")
         parts = [_json_or_text(p) for p in raw.split(",")] if "," in raw and not raw.startswith("[") else None
         value = tuple(parts) if parts is not None else _json_or_text(raw)
-        out[key] = tuple(value) if isinstance(value, list) else value
+        if isinstance(value, list) or (key in tuple_fields and not isinstance(value, tuple)):
+            value = tuple(value) if isinstance(value, list) else (value,)  # conv_channels=16 -> (16,)
+        out[key] = value
     return out
 
 
