@@ -1,6 +1,7 @@
 """labkit.viz: plotly figure builders — pure functions, data in, `go.Figure` out.
 
     viz.clip_strip(clips) / viz.clip_player(clip)             # frames side by side / animated
+    viz.class_examples(ds, per_class=2)                       # a few clips of every class
     viz.training_curves(result.history)                       # loss & accuracy, train vs val
     viz.confusion_matrix(ev.confusion, normalize="true"); viz.per_class_bars(ev.per_class)
     viz.model_diagram(models.summary(cfg)); viz.layer_table(...); viz.cost_comparison({...})
@@ -9,7 +10,7 @@
     viz.deletion_insertion_curves(curves); viz.randomization_cascade(rand); viz.faithfulness_summary(s)
     viz.runs_scatter(table, x="hidden_size"); viz.runs_parallel(table, ["lr", "cell"])
 """
-from .clips import clip_player, clip_strip
+from .clips import class_examples, clip_player, clip_strip
 from .evaluation import confusion_matrix, per_class_bars
 from .faithfulness import deletion_insertion_curves, faithfulness_summary, randomization_cascade
 from .gradients import gradient_flow
@@ -18,7 +19,7 @@ from .runs import runs_parallel, runs_scatter, score_column
 from .saliency import saliency_overlay, saliency_strip
 from .training import training_curves
 
-__all__ = ["clip_player", "clip_strip", "confusion_matrix", "per_class_bars", "deletion_insertion_curves",
+__all__ = ["class_examples", "clip_player", "clip_strip", "confusion_matrix", "per_class_bars", "deletion_insertion_curves",
            "faithfulness_summary", "randomization_cascade", "gradient_flow",
            "cost_comparison", "format_count", "layer_table", "model_diagram", "runs_parallel",
            "runs_scatter", "score_column", "saliency_overlay", "saliency_strip", "training_curves"]

@@ -48,19 +48,24 @@ def clip_strip(clips, titles: list[str] | None = None, every: int = 1, gap: int 
                title: str | None = None) -> go.Figure:
     """Frames side by side, one row per clip: the whole sequence at a glance.
 
-    clips: one clip (T, H, W, C) or several (N, T, H, W, C), uint8. `every` keeps every k-th
-    frame; `titles` labels the rows (e.g. class names). One go.Image trace per row.
+    clips: one clip (T, H, W, C), several (N, T, H, W, C), or a list of clips of different
+    lengths; uint8. `every` keeps every k-th frame; `titles` labels the rows (e.g. class
+    names). One go.Image trace per row.
     """
-    a = _check_clips(clips)[:, ::every]  # (N, T', H, W, 3)
-    n, t, h, w, _ = a.shape
+    if isinstance(clips, (list, tuple)):
+        rows = [_check_clips(c)[0, ::every] for c in clips]  # each (T_i, H, W, 3)
+    else:
+        rows = list(_check_clips(clips)[:, ::every])
+    n, t = len(rows), max(len(c) for c in rows)
+    h, w = rows[0].shape[1:3]
     if titles is not None and len(titles) != n:
         raise ValueError(f"titles has {len(titles)} entries for {n} clips")
     fig = go.Figure()
     pitch = w + gap
     for r in range(n):
-        row = np.full((h, t * pitch - gap, 3), 255, np.uint8)  # white gaps between frames
-        for k in range(t):
-            row[:, k * pitch:k * pitch + w] = a[r, k]
+        row = np.full((h, t * pitch - gap, 3), 255, np.uint8)  # white gaps (and after a short clip)
+        for k in range(len(rows[r])):
+            row[:, k * pitch:k * pitch + w] = rows[r][k]
         y0 = r * (h + gap)
         fig.add_trace(go.Image(source=png_uri(row), x0=0, y0=y0, dx=1, dy=1,
                                name=titles[r] if titles else f"clip {r}", hoverinfo="skip"))
@@ -76,6 +81,16 @@ def clip_strip(clips, titles: list[str] | None = None, every: int = 1, gap: int 
                       margin=dict(l=60 if titles else 10, r=10, t=40 if title else 10, b=30),
                       plot_bgcolor="white")
     return fig
+
+
+def class_examples(ds, per_class: int = 1, every: int = 1, title: str | None = None) -> go.Figure:
+    """The first `per_class` clips of every class of a dataset, one row each, titled by class:
+    what each class looks like over time."""
+    labels = np.asarray(ds.labels)
+    picks = [(int(i), c) for k, c in enumerate(ds.classes) for i in np.flatnonzero(labels == k)[:per_class]]
+    if not picks:
+        raise ValueError("the dataset has no clips to show")
+    return clip_strip([ds[i][0] for i, _ in picks], titles=[c for _, c in picks], every=every, title=title)
 
 
 def play_controls(n_frames: int, duration_ms: int, prefix: str = "t=") -> dict:

@@ -50,3 +50,14 @@ def test_figures_stay_light(clip):
     """PNG frames keep a 16-frame clip far below the ~600 kB of a nested list of pixels."""
     assert len(viz.clip_player(clip).to_json()) < 60_000
     json.loads(viz.clip_strip(clip).to_json())
+
+
+def test_clips_of_different_lengths_share_a_strip(clip):
+    fig = viz.clip_strip([clip, clip[:5]], titles=["16 frames", "5 frames"])
+    assert len(fig.data) == 2 and len(fig.layout.xaxis.tickvals) == 16
+
+
+def test_class_examples_has_a_row_per_class(tiny_direction):
+    fig = viz.class_examples(tiny_direction, per_class=2, every=2)
+    assert list(fig.layout.yaxis.ticktext) == [c for c in tiny_direction.classes for _ in range(2)]
+    assert len(fig.layout.xaxis.tickvals) == 4  # 8 frames, every 2nd
