@@ -39,6 +39,7 @@ def inspect(path) -> Inspection:
             row["problem"] = str(err)[len(err.path) + 2:]
         rows.append(row)
     clips = pd.DataFrame(rows, columns=["path", "class", "group", "kind", "frames", "height", "width", "fps", "problem"])
+    clips = clips.astype({"frames": "Int64", "height": "Int64", "width": "Int64", "fps": "Float64"})  # NA if unreadable
     ok = clips[clips.problem == ""]
     classes = []
     for name in sorted(set(clips["class"]), key=natural_key):

@@ -1,0 +1,52 @@
+"""Writing a task as real media (the `labkit data make` path) and `inspect` of a folder."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from labkit import data
+from labkit.data.export import write_dataset, write_video
+
+
+@pytest.mark.parametrize("fmt,tolerance", [("mp4", 4), ("avi", 6), ("mkv", 2), ("webm", 5), ("png", 0)])
+def test_written_task_reads_back_with_its_labels(tmp_path, fmt, tolerance):
+    ds = data.synthetic("order", n=6, frames=8, size=32, seed=1, gap=3)
+    table = write_dataset(ds, tmp_path / "out", fmt, progress=False)
+    assert list(table.columns) == ["path", "label"] and len(table) == 6
+    back = data.folder(tmp_path / "out", frames=8, size=32, progress=False)
+    assert sorted(back.classes) == sorted(ds.classes)
+    for i in range(len(ds)):
+        j = next(k for k, p in enumerate(back.paths) if p.endswith(table.path[i]))
+        assert back.classes[back[j][1]] == ds.classes[ds[i][1]]
+        assert np.abs(back[j][0].astype(int) - ds[i][0]).mean() <= tolerance
+    via_manifest = data.manifest(tmp_path / "out" / "manifest.csv", frames=8, size=32, progress=False)
+    assert len(via_manifest) == 6
+
+
+def test_manifest_keeps_groups(tmp_path):
+    ds = data.synthetic("digits", n=4, frames=4, size=16, seed=0)
+    table = write_dataset(ds, tmp_path / "o", "png", progress=False)
+    assert list(table.group) == [str(g) for g in ds.groups]
+    assert list(pd.read_csv(tmp_path / "o" / "manifest.csv").columns) == ["path", "label", "group"]
+
+
+def test_odd_sizes_need_a_lossless_format(tmp_path):
+    with pytest.raises(ValueError, match="needs an even frame size.*mkv/png"):
+        write_video(tmp_path / "x.mp4", np.zeros((2, 15, 15, 3), np.uint8))
+    write_video(tmp_path / "x.mkv", np.zeros((2, 15, 15, 3), np.uint8))
+
+
+def test_inspect_reports_per_class_and_problems(media, tmp_path):
+    root = tmp_path / "v"
+    media.encode(root / "run" / "a.mp4", media.ramp_clip(10, 32))
+    media.encode(root / "run" / "b.mp4", media.ramp_clip(14, 48))
+    media.frame_folder(root / "sit" / "c", media.ramp_clip(6, 16))
+    (root / "sit" / "junk.txt").write_text("x")
+    (root / "run" / "broken.avi").write_bytes(b"RIFF0000AVI junk")
+    report = data.inspect(root)
+    by_class = report.classes.set_index("class")
+    assert by_class.loc["run", "clips"] == 2 and by_class.loc["run", "problems"] == 1
+    assert by_class.loc["run", "frames_min"] == 10 and by_class.loc["run", "frames_max"] == 14
+    assert by_class.loc["run", "resolutions"] == "32x32, 48x48" and by_class.loc["sit", "resolutions"] == "16x16"
+    assert sorted(p.rsplit("/", 1)[-1] for p in report.problems.path) == ["broken.avi", "junk.txt"]
+    clip = report.clips.set_index(report.clips.path.str.rsplit("/", n=1).str[-1])
+    assert clip.loc["a.mp4", "fps"] == 10 and clip.loc["c", "kind"] == "frames"
