@@ -1,0 +1,72 @@
+"""Learning speed: does the `default` preset reach >= 95% validation accuracy on `direction`
+(2,000 clips of 16 x 64 x 64) within 60 s of training on this CPU, while `frame-only` (no
+recurrence) stays within 10 points of chance (12.5% for 8 directions) under the same budget?
+
+Training seconds count batches only (validation after each epoch is not counted); accuracy is
+checked at epoch ends on a fixed 15% validation split. The CPU is shared while others work, so
+seconds wander from run to run; the accuracies at a budget are what the rows compare.
+"""
+from __future__ import annotations
+
+import math
+
+from labkit import data, models, train
+
+FULL = dict(n=2000, frames=16, size=64, budget_s=60.0, max_epochs=100)
+QUICK = dict(n=160, frames=8, size=32, budget_s=3.0, max_epochs=2)
+TARGET = 0.95
+CHANCE_MARGIN = 0.10
+
+
+class StopAtAccuracy(train.Callback):
+    """Stop once the epoch's val_accuracy reaches `target` (a time-to-accuracy race)."""
+
+    def __init__(self, target: float):
+        self.target = target
+
+    def on_epoch_end(self, state):
+        if state.rows[-1]["val_accuracy"] >= self.target:
+            state.request_stop(f"reached val_accuracy {self.target}")
+
+
+def race(preset: str, tr, va, budget_s: float, max_epochs: int, target: float | None = None,
+         batch_size: int = 32, lr: float = 3e-3, seed: int = 0, **overrides) -> dict:
+    """Train `preset` until `target` val accuracy or `budget_s` training seconds, whichever first.
+
+    Returns best/final val accuracy, the training seconds at which `target` was first reached
+    (NaN if never), epochs run, clips/s, and the history.
+    """
+    model = models.preset(preset, num_classes=tr.num_classes, img_size=tr[0][0].shape[1], **overrides)
+    callbacks = [train.TimeLimit(budget_s)] + ([StopAtAccuracy(target)] if target is not None else [])
+    result = train.fit(model, tr, va, epochs=max_epochs, batch_size=batch_size, lr=lr, seed=seed,
+                       scheduler=None, callbacks=callbacks, progress=False)
+    h = result.history
+    elapsed = h["seconds"].cumsum()
+    hit = h.index[h["val_accuracy"] >= target] if target is not None else []
+    return {"best_val_accuracy": float(h["val_accuracy"].max()), "final_val_accuracy": float(h["val_accuracy"].iloc[-1]),
+            "seconds_to_target": float(elapsed[hit[0]]) if len(hit) else math.nan,
+            "train_seconds": float(elapsed.iloc[-1]), "epochs": len(h), "clips_per_s": float(h["clips_per_s"].mean()),
+            "history": h}
+
+
+def rows(quick: bool = False) -> list[dict]:
+    p = QUICK if quick else FULL
+    ds = data.synthetic("direction", n=p["n"], frames=p["frames"], size=p["size"], seed=0)
+    tr, va = data.split(ds, (0.85, 0.15), seed=0)
+    chance = 1 / ds.num_classes
+    shape = f"{p['n']} clips {p['frames']}x{p['size']}x{p['size']}"
+    d = race("default", tr, va, p["budget_s"], p["max_epochs"], target=TARGET)
+    f = race("frame-only", tr, va, p["budget_s"], p["max_epochs"])
+    budget = f"<= {p['budget_s']:g} s of training"
+    return [
+        {"name": f"default: best val accuracy, direction {shape}, {budget}", "value": round(d["best_val_accuracy"], 4),
+         "unit": "accuracy", "target": f">= {TARGET}", "ok": d["best_val_accuracy"] >= TARGET,
+         "note": f"{d['epochs']} epochs, {d['clips_per_s']:.0f} train clips/s"},
+        {"name": "default: training seconds to reach 95% val accuracy", "value": round(d["seconds_to_target"], 1),
+         "unit": "s", "target": f"<= {p['budget_s']:g}", "ok": d["seconds_to_target"] <= p["budget_s"],
+         "note": "NaN: not reached within the budget"},
+        {"name": f"frame-only: best val accuracy, same data and budget", "value": round(f["best_val_accuracy"], 4),
+         "unit": "accuracy", "target": f"<= {chance + CHANCE_MARGIN:.3f} (chance {chance:.3f} + 0.10)",
+         "ok": f["best_val_accuracy"] <= chance + CHANCE_MARGIN,
+         "note": f"{f['epochs']} epochs, {f['clips_per_s']:.0f} train clips/s"},
+    ]
