@@ -69,3 +69,27 @@ def test_set_values_are_parsed():
         "mean": (0.4, 0.4, 0.4), "std": (0.3,)}
     with pytest.raises(ValueError, match="key=value"):
         parse_overrides(["hidden_size"])
+
+
+def test_train_on_a_folder_of_frame_folders(tmp_path, capsys, monkeypatch):
+    """--data PATH reads <root>/<class>/<clip>/<frame>.png through data.folder."""
+    import numpy as np
+    from PIL import Image
+
+    monkeypatch.setenv("LABKIT_CACHE", str(tmp_path / "cache"))
+    rng = np.random.default_rng(0)
+    for label, name in enumerate(["dark", "bright"]):
+        for c in range(6):
+            clip_dir = tmp_path / "clips" / name / f"clip{c}"
+            clip_dir.mkdir(parents=True)
+            for t in range(4):
+                frame = rng.integers(0, 100, (16, 16, 3)) + 120 * label
+                Image.fromarray(frame.astype(np.uint8)).save(clip_dir / f"{t:03d}.png")
+    args = ["train", "--data", str(tmp_path / "clips"), "--frames", "4", "--size", "16", "--threads", "1",
+            "--set", "conv_channels=4", "--set", "hidden_size=8", "--epochs", "1", "--batch-size", "4",
+            "--val-split", "0.34", "--out", str(tmp_path / "run"), "--no-progress"]
+    assert main(args) == 0
+    metrics = _last_json(capsys.readouterr().out)
+    assert metrics["epochs"] == 1
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert sorted(config["data"]["train"]["classes"]) == ["bright", "dark"]
