@@ -21,7 +21,7 @@ from ..evidence import Evidence
 from . import digits, direction, order
 
 TASKS = {"direction": direction, "order": order, "digits": digits}
-CHUNK = 256  # clips per work item; part of the definition of the stream (changing it changes the data)
+CHUNK = 64  # clips per work item (small: its temporaries stay in cache); part of the definition of the stream (changing it changes the data)
 
 
 def synthetic(name: str, n: int = 2000, frames: int = 16, size: int = 64, seed: int = 0,
