@@ -83,7 +83,7 @@ class TrainingDashboard(W.VBox):
                             f"got {type(model_or_builder).__name__}")
         self._initial = copy.deepcopy(self.model.state_dict()) if self.model is not None else None
         self.train_ds, self.val_ds, self.refresh_s = train_ds, val_ds, refresh_s
-        fit_kwargs.setdefault("progress", False)
+        fit_kwargs["progress"] = False  # the dashboard has its own bar; tqdm's widget would land in another cell
         if "stop_event" in fit_kwargs:
             raise ValueError("TrainingDashboard owns stop_event (its Stop button); leave it out")
         self.fit_kwargs = fit_kwargs
