@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -50,7 +51,9 @@ def fit(model, train_ds, val_ds=None, epochs: int = 10, batch_size: int = 32, op
       transform(clip, rng) -> clip.
     - early_stopping: None, a patience (int, monitoring val_accuracy) or an EarlyStopping.
     - run_dir: write config.json, history.csv, metrics.json, best.pt, last.pt there.
-      resume: a run folder to continue (its last.pt); run_dir defaults to it.
+      resume: a run folder to continue from its last.pt, up to `epochs` in total (a run stopped
+      mid-epoch goes on with the next epoch); run_dir defaults to it (another folder forks the run).
+    - batch_size is the global batch: under torchrun each of N processes takes batch_size / N.
     - stop_event: a threading.Event; once set, training ends after the current batch (so does
       `state.stop_requested = True` from a callback, and Ctrl-C / a kernel interrupt).
 
@@ -63,6 +66,8 @@ def fit(model, train_ds, val_ds=None, epochs: int = 10, batch_size: int = 32, op
         raise ValueError(f"batch_size={batch_size}; must be >= 1")
     if len(train_ds) == 0:
         raise ValueError("fit: the training dataset is empty")
+    if isinstance(early_stopping, bool):
+        raise ValueError(f"early_stopping={early_stopping}; pass a patience in epochs (e.g. 5) or an EarlyStopping")
     if model.config.num_classes != train_ds.num_classes:
         raise ValueError(f"fit: the model predicts {model.config.num_classes} classes but the training set has "
                          f"{train_ds.num_classes}; build it with num_classes=ds.num_classes")
@@ -189,6 +194,10 @@ class _Fit:
         s.best_epoch, s.best_score = ckpt["best_epoch"], ckpt["best_score"]
         if s.best_epoch is not None:
             self.best_weights = load_checkpoint(run_dir / BEST)["model"]
+            fork = s.run_dir is not None and s.run_dir.resolve() != run_dir.resolve()
+            if fork and self.dist.is_main:  # the forked run starts with the best weights so far
+                s.run_dir.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(run_dir / BEST, s.run_dir / BEST)
         self.start_epoch = ckpt["epoch"] + 1
 
     # ---- the loop -----------------------------------------------------------------------------

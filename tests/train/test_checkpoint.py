@@ -118,3 +118,14 @@ def test_resume_refuses_a_different_model(micro_split, micro_model, tmp_path):
     train.fit(micro_model, tr, va, epochs=1, run_dir=tmp_path / "run", **FAST)
     with pytest.raises(ValueError, match="head_hidden"):
         train.fit(micro_model_like(), tr, va, epochs=2, resume=tmp_path / "run", **FAST)
+
+
+def test_resume_into_another_folder_forks_the_run(micro_split, micro_model, tmp_path):
+    tr, va = micro_split
+    train.fit(micro_model, tr, va, epochs=1, run_dir=tmp_path / "a", **FAST)
+    forked = train.fit(micro_model, tr, va, epochs=2, resume=tmp_path / "a", run_dir=tmp_path / "b", **FAST)
+    assert len(forked.history) == 2 and len(pd.read_csv(tmp_path / "b" / "history.csv")) == 2
+    assert (tmp_path / "b" / "best.pt").is_file()
+    assert len(pd.read_csv(tmp_path / "a" / "history.csv")) == 1  # the original is left as it was
+    with pytest.raises(ValueError, match="patience"):
+        train.fit(micro_model, tr, va, epochs=1, early_stopping=True, **FAST)
