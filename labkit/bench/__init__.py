@@ -11,7 +11,7 @@ import time
 
 import pandas as pd
 
-SECTIONS = ("data", "models", "train", "explain")
+SECTIONS = ("data", "models", "train", "explain", "widgets")
 COLUMNS = ["section", "name", "value", "unit", "target", "ok", "note"]
 
 
