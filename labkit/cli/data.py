@@ -34,7 +34,8 @@ def _make(args) -> int:
     counts = table.groupby("label", sort=False).size().reindex(ds.classes).rename("clips")
     print(counts.to_frame().to_string())
     print(f"wrote {len(table)} clips ({args.frames}x{args.size}x{args.size}, {args.format}) to {out}/<class>/ "
-          f"and {out / 'manifest.csv'}; load them with data.folder({str(out)!r}, frames={args.frames}, size={args.size})")
+          f"and {out / 'manifest.csv'};\nload them with data.folder({str(out)!r}, frames={args.frames}, "
+          f"size={args.size})")
     return 0
 
 

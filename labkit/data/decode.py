@@ -46,12 +46,15 @@ def _decode_video(path: Path, convert: Callable[[av.VideoFrame], object]) -> tup
             out = [convert(frame) for frame in container.decode(stream)]
             fps = stream.average_rate
             # frames the header promises: counted (mp4, avi) or implied by the duration (mkv, webm)
-            declared = stream.frames or (round(container.duration / 1e6 * float(fps)) if container.duration and fps else 0)
+            declared = stream.frames
+            if not declared and container.duration and fps:
+                declared = round(container.duration / 1e6 * float(fps))
             meta = {"height": stream.codec_context.height, "width": stream.codec_context.width,
                     "fps": float(fps) if fps else None}
     except av.error.FFmpegError as e:
         raise DataError(path, f"cannot be decoded ({type(e).__name__}: {e.strerror or e}); the file is corrupt, "
-                              "truncated or not a video", "re-export it (e.g. ffmpeg -i in.avi out.mp4) or remove it") from None
+                              "truncated or not a video",
+                        "re-export it (e.g. ffmpeg -i in.avi out.mp4) or remove it") from None
     if declared > 0 and len(out) < 0.9 * declared:
         raise DataError(path, f"is truncated: its header promises {declared} frames but only {len(out)} decode",
                         "re-export or re-download it, or remove it")

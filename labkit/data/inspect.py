@@ -11,6 +11,8 @@ from .decode import probe
 from .layout import natural_key, read_manifest, scan_folder
 from .problems import DataError, Problems
 
+CLIP_COLUMNS = ["path", "class", "group", "kind", "frames", "height", "width", "fps", "problem"]
+
 
 @dataclass
 class Inspection:
@@ -30,15 +32,15 @@ def inspect(path) -> Inspection:
     entries = read_manifest(path, problems) if path.suffix.lower() == ".csv" else scan_folder(path, problems)
     rows = []
     for e in entries:
-        row = {"path": str(e.path), "class": e.label, "group": e.group, "kind": e.kind,
-               "frames": None, "height": None, "width": None, "fps": None, "problem": ""}
+        row = {**dict.fromkeys(CLIP_COLUMNS), "path": str(e.path), "class": e.label, "group": e.group,
+               "kind": e.kind, "problem": ""}
         try:
             row.update(probe(e.path))
         except DataError as err:
             problems.add(err)
             row["problem"] = str(err)[len(err.path) + 2:]
         rows.append(row)
-    clips = pd.DataFrame(rows, columns=["path", "class", "group", "kind", "frames", "height", "width", "fps", "problem"])
+    clips = pd.DataFrame(rows, columns=CLIP_COLUMNS)
     clips = clips.astype({"frames": "Int64", "height": "Int64", "width": "Int64", "fps": "Float64"})  # NA if unreadable
     ok = clips[clips.problem == ""]
     classes = []

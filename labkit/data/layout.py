@@ -84,7 +84,8 @@ def read_manifest(csv_path, problems: Problems) -> list[Entry]:
     try:
         table = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise DataError(csv_path, f"is not a readable CSV ({e})", "write it with a header line path,label[,group]") from None
+        raise DataError(csv_path, f"is not a readable CSV ({e})",
+                        "write it with a header line path,label[,group]") from None
     missing = {"path", "label"} - set(table.columns)
     if missing:
         raise DataError(csv_path, f"lacks column(s) {sorted(missing)} (has {list(table.columns)})",
@@ -94,7 +95,8 @@ def read_manifest(csv_path, problems: Problems) -> list[Entry]:
         path = Path(rec["path"])
         path = path if path.is_absolute() else csv_path.parent / path
         if not rec["path"] or not rec["label"]:
-            problems.add(DataError(f"{csv_path}:{row}", "empty path or label", "fill in both columns or delete the line"))
+            problems.add(DataError(f"{csv_path}:{row}", "empty path or label",
+                                   "fill in both columns or delete the line"))
         elif not path.exists():
             problems.add(DataError(path, f"listed on line {row} of {csv_path.name} does not exist",
                                    "fix the path (relative paths start at the CSV's folder) or delete the line"))

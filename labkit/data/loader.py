@@ -44,7 +44,8 @@ class EpochShuffle(Sampler):
 
 
 def collate(batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """[(clip uint8 (T_i, H, W, C), label)] -> (uint8 (B, max T_i, H, W, C) zero-padded, int64 (B,), int64 lengths (B,))."""
+    """[(clip uint8 (T_i, H, W, C), label)] -> (clips uint8 (B, max T_i, H, W, C) zero-padded,
+    labels int64 (B,), lengths int64 (B,))."""
     clips, lengths = pad_clips([c for c, _ in batch])
     labels = torch.tensor([label for _, label in batch], dtype=torch.int64)
     return torch.from_numpy(clips), labels, torch.from_numpy(lengths)

@@ -56,7 +56,7 @@ def test_object_pixels_lie_inside_the_evidence_mask(name):
         for t in range(len(clip)):
             for s in range(t + 1, len(clip)):
                 outside = ~mask[t] & ~mask[s]
-                assert np.array_equal(clip[t][outside], clip[s][outside]), f"clip {i}: frames {t}, {s} differ outside the mask"
+                assert np.array_equal(clip[t][outside], clip[s][outside]), f"clip {i}: frames {t}, {s} differ outside"
         # and inside the mask the object really is drawn: the masked pixels differ from the background somewhere
         assert any((clip[t][mask[t]] != clip[s][mask[t]]).any() for t in range(len(clip)) for s in range(len(clip))
                    if not mask[s][mask[t]].all())

@@ -21,7 +21,9 @@ from ..evidence import Evidence
 from . import digits, direction, order
 
 TASKS = {"direction": direction, "order": order, "digits": digits}
-CHUNK = 64  # clips per work item (small: its temporaries stay in cache); part of the definition of the stream (changing it changes the data)
+# clips per work item (small: its temporaries stay in cache). Each chunk has its own random
+# stream, so CHUNK is part of the definition of the data: changing it changes the clips.
+CHUNK = 64
 
 
 def synthetic(name: str, n: int = 2000, frames: int = 16, size: int = 64, seed: int = 0,
