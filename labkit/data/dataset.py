@@ -89,7 +89,8 @@ class ClipDataset:
         return len(self.labels)
 
     def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
-        """(clip uint8 (T, H, W, C), label int)."""
+        """(clip uint8 (T, H, W, C), label int). The clip may be a view of the storage: copy it
+        before changing it in place."""
         n = len(self)
         if not -n <= i < n:
             raise IndexError(f"clip {i} out of range for {n} clips")

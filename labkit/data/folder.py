@@ -106,7 +106,8 @@ def _load(entries: list[Entry], problems: Problems, *, name, source, frames, siz
 
     workers = workers or min(4, os.cpu_count() or 1)
     kept, clips, files = [], [], []
-    with ThreadPoolExecutor(workers) as pool:
+    pool = ThreadPoolExecutor(workers)
+    try:
         results = pool.map(decode, entries)
         for e, (clip, f, err) in tqdm(zip(entries, results), total=len(entries), desc=f"loading {name}",
                                       unit="clip", disable=not progress):
@@ -116,6 +117,8 @@ def _load(entries: list[Entry], problems: Problems, *, name, source, frames, siz
             kept.append(e)
             clips.append(clip if in_memory else None)
             files.append(f)
+    finally:
+        pool.shutdown(cancel_futures=True)  # on an error, do not decode the rest first
     if not kept:
         raise DataError(source.get("root") or source.get("csv"), "no clip could be loaded"
                         + (f" ({len(problems.errors)} skipped, see the messages above)" if problems.errors else ""),
