@@ -26,6 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from labkit import __version__, data
+
 from . import distributed
 from .callbacks import CallbackList, EarlyStopping, ProgressBar, StopOnEvent
 from .checkpoint import BEST, LAST, Checkpoint, HistoryLogger, history_from_dict, load_checkpoint
@@ -97,8 +99,6 @@ class _Fit:
 
     def __init__(self, model, train_ds, val_ds, hparams, *, transform, callbacks, early_stopping,
                  run_dir, resume, num_workers, progress, stop_event):
-        from labkit import data
-
         self.model, self.train_ds, self.val_ds, self.hp = model, train_ds, val_ds, hparams
         device = resolve_device(hparams["device"])
         self.dist = distributed.setup(device)
@@ -144,15 +144,13 @@ class _Fit:
     # ---- set-up helpers -----------------------------------------------------------------------
     def _config(self) -> dict:
         """config.json: model config, training hyper-parameters and what the data was."""
-        import labkit
-
         def describe(ds):
             if ds is None:
                 return None
             return {"name": ds.name, "clips": len(ds), "classes": list(ds.classes),
                     "clip_shape": list(ds[0][0].shape)}  # (T, H, W, C) of the first clip
 
-        return {"labkit_version": labkit.__version__, "model": self.model.config.to_dict(),
+        return {"labkit_version": __version__, "model": self.model.config.to_dict(),
                 "train": {**self.hp, "device": str(self.device), "precision": self.precision.name,
                           "world_size": self.dist.world_size},
                 "data": {"train": describe(self.train_ds), "val": describe(self.val_ds)}}
@@ -164,7 +162,7 @@ class _Fit:
         if stop_event is not None:
             cbs.append(StopOnEvent(stop_event))
         cbs.extend(user)
-        if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+        if isinstance(early_stopping, int):
             early_stopping = EarlyStopping(early_stopping, monitor=self.state.monitor)
         if early_stopping is not None:
             cbs.append(early_stopping)
@@ -222,8 +220,6 @@ class _Fit:
 
     def _epoch(self, epoch: int) -> bool:
         """Train one epoch, validate, record it and emit on_epoch_end. False: stop (non-finite loss)."""
-        from labkit import data
-
         s = self.state
         data.set_epoch(self.train_loader, epoch)
         torch.manual_seed(_epoch_seed(self.hp["seed"], epoch, self.dist.rank))  # dropout, loader seeds

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from labkit import data
+
 from .devices import resolve_device, resolve_precision
 
 
@@ -100,8 +102,6 @@ def evaluate(model, ds, batch_size: int = 64, device="auto", amp=False, num_work
 
     The model is moved to `device` ("auto": CUDA, else MPS, else CPU) and stays there.
     """
-    from labkit import data
-
     if len(ds) == 0:
         raise ValueError("evaluate: the dataset is empty")
     if model.config.num_classes != ds.num_classes:

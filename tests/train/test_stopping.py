@@ -107,3 +107,9 @@ def test_non_finite_loss_in_the_first_epoch_restores_the_initial_weights(micro_s
         result = train.fit(micro_model, tr, va, epochs=2, callbacks=[PoisonFirstBatch()], **FAST)
     assert result.best_epoch is None and len(result.history) == 0
     assert _same_weights(start, result.model.state_dict())
+
+
+def test_time_limit_stops_after_the_budget(micro_split, micro_model):
+    tr, va = micro_split
+    result = train.fit(micro_model, tr, va, epochs=5, callbacks=[train.TimeLimit(0.0)], **FAST)
+    assert len(result.history) == 1 and result.stopped.startswith("time limit")
