@@ -35,11 +35,11 @@ def texture(rng: np.random.Generator, n: int, size: int, level=(60.0, 150.0), co
         X[:, :, block, block] = rng.standard_normal((n, 1, cells, cells), dtype=np.float32) \
             + saturation * rng.standard_normal((n, 3, cells, cells), dtype=np.float32)
         lo += cells
-    # two large matrix products (not n small ones): (n, C, S, S) -> (n, C, S, W) -> (n, C, W, H)
-    out = np.tensordot(np.tensordot(X, A, axes=([3], [1])), A, axes=([2], [1]))
+    out = A @ X @ A.T  # (n, C, H, W): batched products, much faster here than tensordot's copies
     out *= contrast
     out += rng.uniform(*level, size=(n, 1, 1, 1)).astype(np.float32)
-    return np.clip(out, 0, 255).transpose(0, 3, 2, 1).astype(np.uint8, order="C")  # (n, H, W, C)
+    np.clip(out, 0, 255, out=out)
+    return np.ascontiguousarray(out.astype(np.uint8).transpose(0, 2, 3, 1))  # (n, H, W, C)
 
 
 def disc(radius: np.ndarray, P: int) -> np.ndarray:
