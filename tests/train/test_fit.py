@@ -185,3 +185,10 @@ def test_clips_per_s_matches_seconds(micro_split, micro_model):
     h = train.fit(micro_model, tr, va, epochs=1, **FAST).history
     assert h["clips_per_s"].iloc[0] == pytest.approx(len(tr) / h["seconds"].iloc[0])
     assert np.isfinite(h["val_seconds"]).all()
+
+
+def test_loader_workers_give_the_same_training(micro_split):
+    tr, va = micro_split
+    a = train.fit(micro_model_like(), tr, va, epochs=1, **FAST).model.state_dict()
+    b = train.fit(micro_model_like(), tr, va, epochs=1, num_workers=1, **FAST).model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
