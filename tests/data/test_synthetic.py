@@ -132,3 +132,13 @@ def test_direction_position_in_a_frame_is_independent_of_the_class():
         expected = hist.sum(1, keepdims=True) / 4
         chi2 = ((hist - expected) ** 2 / expected).sum()
         assert chi2 < 50, f"position bins depend on the class (chi2={chi2:.0f}, 24 dof)"
+
+
+def test_order_gap_range_is_drawn_per_clip_independently_of_the_class():
+    ds = data.synthetic("order", n=400, frames=20, size=16, seed=0, gap=(3, 15))
+    onsets = [np.flatnonzero(f) for f in ds.evidence_frames]
+    gaps = np.array([o[1] - o[0] for o in onsets])
+    assert gaps.min() == 3 and gaps.max() == 15
+    assert abs(gaps[ds.labels == 0].mean() - gaps[ds.labels == 1].mean()) < 1.5
+    with pytest.raises(ValueError, match=r"gap=\(3, 20\).*frames >= 21"):
+        data.synthetic("order", n=4, frames=20, gap=(3, 20))
