@@ -30,8 +30,9 @@ def synthetic(name: str, n: int = 2000, frames: int = 16, size: int = 64, seed: 
               workers: int | None = None, **options) -> ClipDataset:
     """Generate a built-in task: N clips uint8 (frames, size, size, 3), classes balanced (counts differ by <= 1).
 
-    name: "direction", "order" or "digits". Task options: direction(speed, radius);
-    order(gap=frames // 2 or a (low, high) range, duration=1, flash_size); digits(label="digit"|"direction", digit_size, speed).
+    name: "direction", "order" or "digits". Task options (see each task's module):
+    direction(speed, radius); order(gap=frames // 2 or a (low, high) range, duration=1, flash_size);
+    digits(label="digit" or "direction", digit_size, speed).
     workers: threads (default: up to 4 CPU cores); the output does not depend on it.
     Returns a ClipDataset with `evidence_frames` (N, T) and `evidence_mask(i)` (T, H, W).
     """
