@@ -60,14 +60,15 @@ def _single_bias(rnn: nn.RNNBase) -> None:
 def keypoints(f: torch.Tensor) -> torch.Tensor:
     """Where and how much each channel fires: (N, C, H, W) -> (N, 3*C) = [x (C), y (C), mean (C)].
 
-    x, y in [-1, 1] are the soft-argmax of the channel (softmax over its H*W positions, the
-    expected coordinate); a moving object then moves these numbers linearly, so a recurrent
-    layer reads motion as simple differences, where a global average would have lost position.
+    x, y are the soft-argmax of the channel (softmax over its H*W positions, the expected
+    coordinate) in cells of the map, counted from its centre; a moving object then moves these
+    numbers linearly, by about its speed in cells per frame, so a recurrent layer reads motion
+    as simple differences, where a global average would have lost position.
     """
     N, C, H, W = f.shape
     p = f.float().flatten(2).softmax(-1).view(N, C, H, W)  # (N, C, H, W), sums to 1 per channel
-    ys = torch.linspace(-1, 1, H, device=f.device)
-    xs = torch.linspace(-1, 1, W, device=f.device)
+    ys = torch.linspace(-(H - 1) / 2, (H - 1) / 2, H, device=f.device)
+    xs = torch.linspace(-(W - 1) / 2, (W - 1) / 2, W, device=f.device)
     x = p.sum(2) @ xs  # (N, C)
     y = p.sum(3) @ ys  # (N, C)
     return torch.cat([x, y, f.float().mean(dim=(2, 3))], dim=1).to(f.dtype)  # (N, 3C)

@@ -4,17 +4,20 @@ from __future__ import annotations
 from .config import DCRNConfig
 from .dcrn import DCRN
 
+_DEFAULT_CNN = dict(conv_channels=(16, 32), stem_stride=2, kernel_size=3, padding=1, pool=2, batch_norm=True,
+                    frame_readout="keypoints")
+
 PRESETS: dict[str, dict] = {
     # the Keras reference: TimeDistributed(Conv2D(32, 3x3, relu)) -> MaxPool 2x2 -> Flatten
     # -> LSTM(64) -> Dense(64, relu) -> Dense(num_classes)
     "seed": dict(conv_channels=(32,), kernel_size=3, padding=0, pool=2, frame_readout="flatten",
                  cell="lstm", hidden_size=64, head_hidden=64, rnn_bias="single"),
-    # the lab's default: deeper, narrower, pooled to a small vector per frame; far cheaper than seed
-    "default": dict(conv_channels=(16, 32, 64), kernel_size=3, padding=1, pool=2, batch_norm=True,
-                    frame_readout="gap", cell="gru", hidden_size=64, head_hidden=64),
+    # the lab's default: a strided stem and two small blocks (64 -> 32 -> 16 -> 8 pixels), a
+    # "keypoints" readout that keeps *where* each channel fires (a global average pool would
+    # lose the position that motion is made of), a GRU; ~1/7 of seed's FLOPs, 1/190 of its weights
+    "default": _DEFAULT_CNN | dict(cell="gru", hidden_size=64, rnn_bias="double", head_hidden=64),
     # the same CNN with the recurrence replaced by a mean over time
-    "frame-only": dict(conv_channels=(16, 32, 64), kernel_size=3, padding=1, pool=2, batch_norm=True,
-                       frame_readout="gap", cell="none", head_hidden=64),
+    "frame-only": _DEFAULT_CNN | dict(cell="none", head_hidden=64),
 }
 
 

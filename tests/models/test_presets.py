@@ -1,0 +1,41 @@
+"""Presets: `seed` is exactly the reference; `default` is far cheaper; `frame-only` shares its CNN."""
+import pytest
+
+from labkit.models import DCRN, PRESETS, preset, preset_config, summary
+
+
+def test_seed_is_the_keras_reference():
+    cfg = preset_config("seed", num_classes=10)
+    assert (cfg.conv_channels, cfg.kernel_size, cfg.padding, cfg.pool, cfg.stem_stride) == ((32,), 3, 0, 2, 1)
+    assert (cfg.batch_norm, cfg.activation, cfg.frame_readout) == (False, "relu", "flatten")
+    assert (cfg.cell, cfg.hidden_size, cfg.num_layers, cfg.bidirectional) == ("lstm", 64, 1, False)
+    assert (cfg.temporal_readout, cfg.head_hidden, cfg.drop_rate, cfg.rnn_bias) == ("last", 64, 0.0, "single")
+    model = preset("seed", num_classes=10)
+    assert sum(p.numel() for p in model.parameters()) == 7_894_858
+    assert model.frame_dim == 30_752
+
+
+def test_default_is_far_cheaper_than_seed():
+    seed, default = (summary(preset_config(n), frames=16, size=64).totals for n in ("seed", "default"))
+    assert default["flops"] * 4 < seed["flops"]
+    assert default["params"] * 50 < seed["params"]
+    assert default["activation_bytes"] * 4 < seed["activation_bytes"]
+
+
+def test_frame_only_is_the_default_cnn_without_recurrence():
+    default, frame_only = preset_config("default"), preset_config("frame-only")
+    assert frame_only.cell == "none"
+    assert frame_only.replace(cell=default.cell, hidden_size=default.hidden_size,
+                              rnn_bias=default.rnn_bias, temporal_readout=default.temporal_readout) == default
+    a, b = preset("default"), preset("frame-only")
+    assert [p.shape for p in a.blocks.parameters()] == [p.shape for p in b.blocks.parameters()]
+    assert b.rnn is None
+
+
+def test_overrides_and_unknown_names():
+    model = preset("default", num_classes=3, hidden_size=16)
+    assert model.config.num_classes == 3 and model.config.hidden_size == 16
+    assert isinstance(model, DCRN)
+    with pytest.raises(KeyError, match="default"):
+        preset("defualt")
+    assert set(PRESETS) >= {"seed", "default", "frame-only"}
