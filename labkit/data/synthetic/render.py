@@ -60,17 +60,19 @@ def paste(frames: np.ndarray, alpha: np.ndarray, colour: np.ndarray, pos: np.nda
     n, T, H, W, _ = frames.shape
     P = alpha.shape[-1]
     ci, ti = np.nonzero(np.ones((n, T), bool) if visible is None else visible)  # (m,), (m,)
+    weight = np.rint(alpha * 128).astype(np.int16)[ci]  # (m, P, P) alpha in 0..128
+    inside = weight > 0  # only pixels the sprite covers are read and written
     offs = np.arange(P)
     rows = (pos[ci, ti, 0, None] + offs) % H  # (m, P)
     cols = (pos[ci, ti, 1, None] + offs) % W  # (m, P)
-    flat = ((ci * T + ti) * (H * W))[:, None, None] + rows[:, :, None] * W + cols[:, None, :]  # (m, P, P)
-    flat = flat.reshape(-1)
+    first = (ci * T + ti) * (H * W)  # (m,) first pixel of each frame
+    flat = (first[:, None, None] + rows[:, :, None] * W + cols[:, None, :])[inside]  # (k,) pixel ids
+    a = weight[inside][:, None]  # (k, 1)
+    c = np.repeat(np.rint(colour).astype(np.int16)[ci], inside.sum((1, 2)), axis=0)  # (k, 3)
     pixels = frames.reshape(-1, 3)  # a view: writes land in `frames`
-    patch = np.take(pixels, flat, axis=0).astype(np.int16).reshape(len(ci), P, P, 3)
-    # integer blend with alpha in 0..128: patch + alpha * (colour - patch), rounded
-    a = np.rint(alpha * 128).astype(np.int16)[ci, :, :, None]  # (m, P, P, 1)
-    patch += (a * (np.rint(colour).astype(np.int16)[ci, None, None, :] - patch) + 64) >> 7
-    pixels[flat] = patch.astype(np.uint8).reshape(-1, 3)
+    patch = np.take(pixels, flat, axis=0).astype(np.int16)  # (k, 3)
+    patch += (a * (c - patch) + 64) >> 7  # integer blend, rounded: patch + alpha * (colour - patch)
+    pixels[flat] = patch.astype(np.uint8)
 
 
 def moving_positions(rng: np.random.Generator, direction: np.ndarray, frames: int, size: int,
