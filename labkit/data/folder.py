@@ -27,7 +27,8 @@ _DOC_PARAMS = """
     classes: class order (default: the labels found, in natural sort order); a clip whose label
         is not listed is a problem.
     group_pattern: regex over each file name giving its group (named group `group`, else the
-        first group, else the whole match), e.g. r"^(subj\\d+)_"; `split` keeps groups whole.
+        first group, else the whole match), e.g. r"^(subj\\d+)_"; `split` keeps groups whole. In a
+        manifest, the `group` column does the same; a clip with an empty cell is a group of its own.
     on_error: "raise" (default: stop at the first bad input with its name and a fix) or
         "skip" (leave it out and list it in `ds.report`).
     cache_dir: where decoded clips are cached (default $LABKIT_CACHE or <repo>/data/cache;
@@ -120,8 +121,9 @@ def _load(entries: list[Entry], problems: Problems, *, name, source, frames, siz
     finally:
         pool.shutdown(cancel_futures=True)  # on an error, do not decode the rest first
     if not kept:
+        skipped = "; ".join(str(e) for e in problems.errors[:3])
         raise DataError(source.get("root") or source.get("csv"), "no clip could be loaded"
-                        + (f" ({len(problems.errors)} skipped, see the messages above)" if problems.errors else ""),
+                        + (f" ({len(problems.errors)} skipped, e.g. {skipped})" if skipped else ""),
                         "check the layout: <root>/<class>/<clip>.mp4 or <root>/<class>/<clip>/<frame>.png")
     if classes is None:
         classes = sorted({e.label for e in kept}, key=natural_key)
@@ -129,9 +131,10 @@ def _load(entries: list[Entry], problems: Problems, *, name, source, frames, siz
     same = (lengths == lengths[0]).all()
     store = (np.stack(clips) if same else clips) if in_memory else NpyClips([str(f) for f in files],
                                                                           [str(e.path) for e in kept])
-    groups = [e.group for e in kept]
+    # a clip without a group (an empty manifest cell) is a group of its own
+    groups = [str(e.path) if e.group is None else e.group for e in kept]
     return ClipDataset(
         store, [classes.index(e.label) for e in kept], classes, name, paths=[str(e.path) for e in kept],
-        groups=None if all(g is None for g in groups) else np.array(groups, dtype=object),
+        groups=None if all(e.group is None for e in kept) else np.array(groups, dtype=object),
         lengths=None if same else lengths, report=problems.frame(),
         info={**source, **params})

@@ -80,11 +80,13 @@ def test_manifest_with_groups_and_relative_paths(media, tmp_path):
     media.encode(tmp_path / "clips" / "one.mp4", media.ramp_clip(5, 16))
     media.frame_folder(tmp_path / "clips" / "two", media.ramp_clip(5, 16))
     media.encode(tmp_path / "clips" / "three.avi", media.ramp_clip(5, 16), "mpeg4")
-    pd.DataFrame({"path": ["clips/one.mp4", "clips/two", "clips/three.avi"], "label": ["10", "2", "10"],
-                  "group": ["p1", "p1", "p2"]}).to_csv(tmp_path / "list.csv", index=False)
+    pd.DataFrame({"path": ["clips/one.mp4", "clips/two", "clips/three.avi", "clips/one.mp4"],
+                  "label": ["10", "2", "10", "2"], "group": ["p1", "p1", "p2", ""]}).to_csv(tmp_path / "list.csv",
+                                                                                        index=False)
     ds = data.manifest(tmp_path / "list.csv", frames=5, size=16, progress=False)
     assert ds.classes == ["2", "10"]  # natural order
-    assert list(ds.labels) == [1, 0, 1] and list(ds.groups) == ["p1", "p1", "p2"]
+    assert list(ds.labels) == [1, 0, 1, 0] and list(ds.groups[:3]) == ["p1", "p1", "p2"]
+    assert ds.groups[3] == ds.paths[3]  # an empty group cell: a group of its own
     assert ds.info["source"] == "manifest"
 
 
