@@ -40,6 +40,7 @@ class EpochShuffle(Sampler):
         return self.n
 
     def __iter__(self):
+        # 2**31: a stream no clip index uses, so the order is independent of every clip's transform rng
         return iter(np.random.default_rng([self.seed, self.epoch, 2**31]).permutation(self.n).tolist())
 
 
