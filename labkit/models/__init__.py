@@ -1,8 +1,9 @@
 """Models: `DCRNConfig`, `DCRN`, presets and `summary()`."""
 from .config import DCRNConfig
+from .cpu import keep_freed_memory
 from .dcrn import DCRN
 from .presets import PRESETS, preset, preset_config
 from .summary import ModelSummary, summary, training_flops
 
 __all__ = ["DCRNConfig", "DCRN", "PRESETS", "preset", "preset_config", "ModelSummary", "summary",
-           "training_flops"]
+           "training_flops", "keep_freed_memory"]

@@ -115,15 +115,15 @@ def test_preprocess_shapes_and_errors():
 
 def test_keypoints_find_where_a_channel_fires():
     f = torch.zeros(2, 3, 5, 8)
-    f[0, 0, 4, 7] = 50.0  # bottom-right corner
-    f[1, 2, 0, 0] = 50.0  # top-left corner
+    f[0, 0, 4, 7] = 20.0  # bottom-right corner
+    f[1, 2, 0, 0] = 20.0  # top-left corner
     k = keypoints(f)  # (N, 3C): x (C), y (C), mean (C)
     assert k.shape == (2, 9)
     # coordinates in cells from the map's centre: x in [-3.5, 3.5] (W=8), y in [-2, 2] (H=5)
     torch.testing.assert_close(k[0, [0, 3]], torch.tensor([3.5, 2.0]), atol=1e-4, rtol=0)
     torch.testing.assert_close(k[1, [2, 5]], torch.tensor([-3.5, -2.0]), atol=1e-4, rtol=0)
     torch.testing.assert_close(k[0, 1:3], torch.zeros(2))  # a flat channel sits in the middle
-    torch.testing.assert_close(k[0, 6], torch.tensor(50.0 / 40))
+    torch.testing.assert_close(k[0, 6], torch.tensor(20.0 / 40))
 
 
 def test_max_frames_is_enforced():

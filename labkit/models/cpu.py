@@ -1,0 +1,31 @@
+"""CPU allocator setting that makes DCRN training steps much faster on Linux/glibc.
+
+A training step allocates and frees the same large activations every step (the seed model's
+conv output is 252 MB at batch 32). glibc serves blocks over 32 MB with fresh `mmap`s and gives
+them back on free, so every step page-faults and the kernel zeroes those pages again: on the
+seed model that was a large share of the step time (profiled as `fill_`/`copy_` and
+first-touch writes). Keeping freed memory in the process removes it; the cost is that the
+process's resident memory stays at its peak instead of shrinking between steps.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def keep_freed_memory(limit_bytes: int = 1 << 30) -> bool:
+    """Serve blocks up to `limit_bytes` from the heap and never trim it (glibc `mallopt`).
+
+    Process-wide and irreversible for the process; call it once before training on CPU. Returns
+    False (and changes nothing) where the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    limit = min(int(limit_bytes), 2**31 - 1)
+    return bool(mallopt(_M_MMAP_THRESHOLD, limit)) and bool(mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
