@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from labkit.models import preset, training_flops
+from labkit.models import keep_freed_memory, preset, training_flops
 
 FULL = dict(batch=32, frames=16, size=64, repeats=3)
 QUICK = dict(batch=4, frames=4, size=32, repeats=1)
@@ -119,7 +119,7 @@ def gemm_rate(repeats: int, m: int = 512, k: int = 30752, n: int = 256) -> float
     return 2 * m * k * n / _best_time(lambda: torch.mm(a, b), max(repeats, 3))
 
 
-def _measure(name: str, model: nn.Module, x, y, bf16: bool, repeats: int) -> tuple[float, float, int]:
+def _measure(model: nn.Module, x, y, bf16: bool, repeats: int) -> tuple[float, float, int]:
     """(train seconds/step, inference seconds/batch, peak bytes of a training step above the start)."""
     base = _peak_reset()
     train = _best_time(_train_step(model, x, y, bf16), repeats)
@@ -129,56 +129,68 @@ def _measure(name: str, model: nn.Module, x, y, bf16: bool, repeats: int) -> tup
 
 
 def rows(quick: bool = False) -> list[dict]:
-    """Benchmark rows (see module docstring); quick=True shrinks every size to check it runs."""
+    """Benchmark rows (see module docstring); quick=True shrinks every size to check it runs.
+
+    Two passes: first with the C library's default allocator, then after `keep_freed_memory()`
+    (which cannot be undone in a process, hence the order), each with the Keras reference.
+    """
     p = QUICK if quick else FULL
     B, T, S, R = p["batch"], p["frames"], p["size"], p["repeats"]
     torch.manual_seed(0)
     clips = torch.randint(0, 256, (B, T, S, S, 3), dtype=torch.uint8)
     y = torch.randint(0, 10, (B,))
-    shape = f"batch {B}, {T} frames, {S}x{S}x3"
     bf16_ok = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    out: list[dict] = []
     m, k, n = B * T, 32 * ((S - 2) // 2) ** 2, 256  # the seed's LSTM input projection
     gemm = gemm_rate(R, m, k, n)
-    out.append(dict(name=f"fp32 GEMM rate ({m}x{k} @ {k}x{n})", value=round(gemm / 1e9, 1),
-                    unit="GFLOP/s", note=f"torch.mm, {torch.get_num_threads()} threads, best of {max(R, 3)}"))
+    out = [dict(name=f"fp32 GEMM rate ({m}x{k} @ {k}x{n})", value=round(gemm / 1e9, 1), unit="GFLOP/s",
+                note=f"torch.mm, {torch.get_num_threads()} threads, best of {max(R, 3)}")]
+    models = {name: preset(name, num_classes=10, img_size=S) for name in ("seed", "default")}
+    flops = {name: training_flops(mdl.config, batch=B, frames=T, size=S) for name, mdl in models.items()}
+    for name in models:
+        out.append(dict(name=f"{name}: training FLOPs per step", value=round(flops[name] / 1e9, 2), unit="GFLOP",
+                        note=f"analytic (models.summary convention), batch {B}, {T} frames, {S}x{S}x3"))
+    if not bf16_ok:
+        out.append(dict(name="bf16 autocast", value=None, unit="", note="this CPU lacks bf16 support: skipped"))
+    x = models["seed"].preprocess(clips)  # (B, T, C, H, W), channels-last strides as the lab feeds it
 
-    speeds = {}
-    for name in ("seed", "default"):
-        model = preset(name, num_classes=10, img_size=S)
-        x = model.preprocess(clips)  # (B, T, C, H, W), channels-last strides as the lab feeds it
-        flops = training_flops(model.config, batch=B, frames=T, size=S)
-        out.append(dict(name=f"{name}: training FLOPs per step", value=round(flops / 1e9, 2), unit="GFLOP",
-                        note=f"analytic (models.summary convention), {shape}"))
-        for bf16 in (False, True) if bf16_ok else (False,):
-            tag = "bf16 autocast" if bf16 else "fp32"
-            train, infer, peak = _measure(name, model, x, y, bf16, R)
-            speeds[name, tag] = train
-            out.append(dict(name=f"{name}: training ({tag})", value=round(B / train, 1), unit="clips/s",
-                            note=f"best of {R} steps; {train * 1e3:.0f} ms/step"))
-            out.append(dict(name=f"{name}: inference ({tag})", value=round(B / infer, 1), unit="clips/s",
-                            note=f"best of {R}, no_grad, eval mode"))
-            share = flops / train / gemm
-            target = ">= 0.6" if (name, bf16) == ("seed", False) else None
-            out.append(dict(name=f"{name}: share of fp32 GEMM bound ({tag})", value=round(share, 2), unit="",
-                            target=target, ok=share >= 0.6 if target else None,
-                            note="(training FLOPs / step time) / GEMM rate"))
-            out.append(dict(name=f"{name}: peak memory of a training step ({tag})", value=round(peak / 2**20),
-                            unit="MiB", note="RSS high-water mark above the start of the measurement"))
-        if not bf16_ok:
-            out.append(dict(name=f"{name}: bf16 autocast", value=None, unit="", note="CPU lacks bf16 support"))
-        del model, x
-    seed_model = preset("seed", num_classes=10, img_size=S)
-    for fold in (False, True):
-        torch.manual_seed(0)
-        ref = KerasReference(10, S, fold=fold)
-        x = seed_model.preprocess(clips).contiguous()  # the obvious channels-first tensor
-        base = _peak_reset()
-        train = _best_time(_train_step(ref, x, y, False), R)
-        peak = _rss("VmHWM") - base
-        how = "folded frames, conv->relu->pool" if fold else "Python loop over frames"
-        out.append(dict(name=f"Keras reference, {how}: training (fp32)", value=round(B / train, 1),
-                        unit="clips/s", note=f"best of {R}; {train * 1e3:.0f} ms/step; peak {peak / 2**20:.0f} MiB"))
-        out.append(dict(name=f"seed / Keras reference ({'folded' if fold else 'loop'}) training speed",
-                        value=round(train / speeds["seed", "fp32"], 2), unit="x", note="same run, fp32"))
+    for kept in (False, True):
+        if kept and not keep_freed_memory():
+            out.append(dict(name="keep_freed_memory", value=None, unit="", note="not glibc: second pass skipped"))
+            break
+        alloc = ", freed memory kept" if kept else ""
+        seed_step = None
+        for name, model in models.items():
+            for bf16 in (False, True) if bf16_ok else (False,):
+                tag = ("bf16 autocast" if bf16 else "fp32") + alloc
+                train, infer, peak = _measure(model, x, y, bf16, R)
+                seed_step = train if (name, bf16) == ("seed", False) else seed_step
+                share = flops[name] / train / gemm
+                target = ">= 0.6" if (name, bf16, kept) == ("seed", False, True) else None
+                out += [
+                    dict(name=f"{name}: training ({tag})", value=round(B / train, 1), unit="clips/s",
+                         note=f"best of {R} steps; {train * 1e3:.0f} ms/step"),
+                    dict(name=f"{name}: inference ({tag})", value=round(B / infer, 1), unit="clips/s",
+                         note=f"best of {R} batches, no_grad, eval mode"),
+                    dict(name=f"{name}: share of fp32 GEMM bound ({tag})", value=round(share, 2), unit="",
+                         target=target, ok=share >= 0.6 if target else None,
+                         note="(training FLOPs / step time) / GEMM rate"),
+                ]
+                if not kept:  # with freed memory kept, the resident set no longer falls between steps
+                    out.append(dict(name=f"{name}: peak memory of a training step ({tag})",
+                                    value=round(peak / 2**20), unit="MiB",
+                                    note="RSS high-water mark above the start of the measurement"))
+        for fold in (False, True):
+            torch.manual_seed(0)
+            ref = KerasReference(10, S, fold=fold)
+            base = _peak_reset()
+            train = _best_time(_train_step(ref, x.contiguous(), y, False), R)  # the obvious channels-first tensor
+            peak = _rss("VmHWM") - base
+            how = "folded frames" if fold else "loop over frames"
+            out += [
+                dict(name=f"Keras reference, {how}: training (fp32{alloc})", value=round(B / train, 1),
+                     unit="clips/s", note=f"best of {R}; {train * 1e3:.0f} ms/step"
+                     + ("" if kept else f"; peak {peak / 2**20:.0f} MiB")),
+                dict(name=f"seed vs Keras reference, {how} (fp32{alloc})", value=round(train / seed_step, 2),
+                     unit="x faster", note="same run, same allocator"),
+            ]
     return out
