@@ -21,7 +21,7 @@ def _option(text: str) -> tuple[str, object]:
 
 def _make(args) -> int:
     from labkit import data
-    from labkit.data.export import FORMATS, write_dataset
+    from labkit.data.export import FORMATS, remove_written, write_dataset
 
     if args.format not in FORMATS:
         raise ValueError(f"--format {args.format}; choose one of {list(FORMATS)}")
@@ -30,6 +30,8 @@ def _make(args) -> int:
         raise ValueError(f"--out {out} is not empty; choose a new folder or pass --overwrite")
     options = dict(_option(o) for o in args.option)
     ds = data.synthetic(args.name, n=args.n, frames=args.frames, size=args.size, seed=args.seed, **options)
+    if args.overwrite:  # stale clips from an earlier, larger make would silently join the data
+        remove_written(out)
     table = write_dataset(ds, out, format=args.format, fps=args.fps, progress=not args.quiet)
     counts = table.groupby("label", sort=False).size().reindex(ds.classes).rename("clips")
     print(counts.to_frame().to_string())
@@ -67,7 +69,8 @@ def register(sub) -> None:
     m.add_argument("--fps", type=int, default=8)
     m.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="task option, repeatable: e.g. gap=10 (order), label=direction (digits)")
-    m.add_argument("--overwrite", action="store_true", help="write into a non-empty --out")
+    m.add_argument("--overwrite", action="store_true",
+                   help="write into a non-empty --out, first removing the clips its manifest.csv lists")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
     m.set_defaults(func=_make)
     i = cmds.add_parser("inspect", help="classes, counts, lengths, resolutions and problems of a folder or manifest")

@@ -2,6 +2,7 @@
 `<out>/<class>/<clip>.<ext>` layout that `folder()` reads, plus a `manifest.csv` (path,label,group)."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import av
@@ -78,3 +79,28 @@ def write_dataset(ds: ClipDataset, out, format: str = "mp4", fps: int = 8, progr
         table = table.drop(columns="group")
     table.to_csv(out / "manifest.csv", index=False)
     return table
+
+
+def remove_written(out) -> int:
+    """Delete the clips that a previous `write_dataset` listed in `<out>/manifest.csv`, the class
+    folders this leaves empty, and the manifest; files it did not write stay. Returns the count."""
+    out = Path(out).resolve()
+    listed = out / "manifest.csv"
+    if not listed.is_file():
+        return 0
+    removed = 0
+    for rel in pd.read_csv(listed, dtype=str).get("path", []):
+        path = (out / rel).resolve()
+        if out not in path.parents:  # only ever inside out
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.is_file():
+            path.unlink()
+        else:
+            continue
+        removed += 1
+        if path.parent != out and not any(path.parent.iterdir()):
+            path.parent.rmdir()
+    listed.unlink()
+    return removed

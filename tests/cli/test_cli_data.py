@@ -37,3 +37,13 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err
     assert main(["data", "make", "order", "--out", str(tmp_path / "o2"), "--option", "gap"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_overwrite_replaces_what_was_written_and_keeps_other_files(tmp_path, capsys):
+    out = tmp_path / "v"
+    args = ["data", "make", "direction", "--out", str(out), "--frames", "4", "--size", "16", "--quiet"]
+    assert main(args + ["--n", "16"]) == 0
+    (out / "notes.md").write_text("mine")
+    assert main(args + ["--n", "8", "--overwrite"]) == 0
+    assert len(list(out.glob("*/*.mp4"))) == 8 and (out / "notes.md").read_text() == "mine"
+    assert len(data.folder(out, frames=4, size=16, progress=False, cache_dir=False)) == 8
