@@ -52,6 +52,8 @@ def attribute(model, clips, target=None, method: str = "integrated_gradients", *
         maps, abs_maps = a.mean(2), a.abs().mean(2)  # (N, T, H, W)
     if spec.frame_score == "abs_mass":
         scores = abs_maps.sum((2, 3))
+    elif spec.frame_score == "signed_mass":
+        scores = maps.sum((2, 3))
     elif spec.frame_score == "mean":
         scores = maps.mean((2, 3))
     else:  # "drop": every pixel of a frame carries that frame's ablation value

@@ -21,38 +21,59 @@ CURVES = ("deletion", "insertion")
 OVER = ("frames", "pixels")
 
 
-def _ranks(order: np.ndarray) -> np.ndarray:
-    """Rank of each position given an order of positions: (P,) -> (P,), rank 0 = first."""
-    ranks = np.empty_like(order)
-    ranks[order] = np.arange(len(order))
+def _ranks(scores: np.ndarray, n_random: int, rng: np.random.Generator) -> np.ndarray:
+    """Rank of every position (0 = removed first) under the attribution order, then random orders.
+
+    scores (P,) -> ranks (1 + n_random, P): row 0 sorts by descending score, the rest are
+    permutations drawn from `rng`.
+    """
+    orders = [np.argsort(-scores, kind="stable")] + [rng.permutation(len(scores)) for _ in range(n_random)]
+    ranks = np.empty((len(orders), len(scores)), dtype=np.int64)
+    for o, order in enumerate(orders):
+        ranks[o, order] = np.arange(len(scores))
     return ranks
 
 
 def _probabilities(model, x1, base1, ranks, counts, target, rows) -> np.ndarray:
-    """Target probability along deletion and insertion for one clip and one order.
+    """Target probability along deletion and insertion of one clip, for every order at once.
 
-    x1, base1 (1, T, C, H, W); ranks (T,) for frames or (T, H, W) for pixels; counts (S,)
-    positions removed/inserted at each step. Returns (2, S): deletion row, insertion row.
+    x1, base1 (1, T, C, H, W); ranks (O, T) for frames or (O, T, H, W) for pixels; counts (S,)
+    positions removed/inserted at each step. Returns (O, 2, S): deletion, insertion per order.
     """
-    shape = (1, -1, 1, 1, 1) if ranks.ndim == 1 else (1, ranks.shape[0], 1, *ranks.shape[1:])
-    r = torch.as_tensor(ranks, device=x1.device).reshape(shape)
-    firsts = torch.stack([r < k for k in counts.tolist()]).squeeze(1)  # (S, T, 1|1, 1|H, 1|W)
-    deleted = torch.where(firsts, base1, x1)  # (S, T, C, H, W): top-k replaced by the baseline
-    inserted = torch.where(firsts, x1, base1)  # (S, T, C, H, W): only the top-k from the clip
-    batch = torch.cat([deleted, inserted])  # (2S, T, C, H, W)
-    probs = torch.cat([torch.softmax(model(batch[i:i + rows]).float(), -1)[:, target]
-                       for i in range(0, len(batch), rows)])
-    return probs.reshape(2, -1).cpu().numpy()
+    O, S = len(ranks), len(counts)
+    r = torch.as_tensor(ranks, device=x1.device)
+    r = r[:, :, None, None, None] if r.ndim == 2 else r[:, :, None]  # (O, T, 1, 1|H, 1|W)
+    k = torch.as_tensor(counts, device=x1.device).view(1, S, 1, 1, 1, 1)
+    firsts = (r[:, None] < k).reshape(O * S, *r.shape[1:])  # (O*S, T, 1, 1|H, 1|W): top-k positions
+    probs = []
+    for i in range(0, 2 * O * S, rows):  # rows of [deleted (O*S); inserted (O*S)], a chunk at a time
+        j = torch.arange(i, min(i + rows, 2 * O * S), device=x1.device)
+        m, inserting = firsts[j % (O * S)], (j >= O * S).view(-1, 1, 1, 1, 1)
+        batch = torch.where(m ^ inserting, base1, x1)  # deletion: top-k -> baseline; insertion: only top-k kept
+        probs.append(torch.softmax(model(batch).float(), -1)[:, target])
+    return torch.cat(probs).reshape(2, O, S).transpose(0, 1).cpu().numpy()
+
+
+def _tiles(H: int, W: int, tile: int) -> tuple[np.ndarray, int]:
+    """Tile index of every pixel (H, W) for square tiles of side `tile`, and the number of tiles."""
+    nx = -(-W // tile)
+    ids = (np.arange(H)[:, None] // tile) * nx + np.arange(W)[None, :] // tile
+    return ids, int(ids.max()) + 1
 
 
 def deletion_insertion(model, clips, attribution: Attribution, over=OVER, steps: int = 20,
-                       n_random: int = 20, baseline: str = "black", seed: int = 0,
+                       n_random: int = 20, baseline: str = "temporal_mean", tile: int = 4, seed: int = 0,
                        memory_mb: float | None = None) -> pd.DataFrame:
     """Deletion and insertion curves for the clips an `Attribution` was computed on.
 
     clips: uint8 (N, T, H, W, C) (or one clip) matching `attribution`; over: "frames" (order by
-    frame_scores; T + 1 points) and/or "pixels" (spatio-temporal pixels ordered by the signed
-    map, steps + 1 points); n_random (>= 1) random orders from a seeded local generator.
+    frame_scores; T + 1 points) and/or "pixels" (spatio-temporal tiles of tile x tile pixels
+    ordered by their summed signed map, steps + 1 points; tiles, because scattered single black
+    pixels are so unlike any training clip that a handful of them already flips a small model,
+    whatever their order); n_random (>= 1) random orders from a seeded local generator.
+    baseline: what a removed frame/tile becomes; the clip's mean frame by default, because black
+    frames or patches are themselves evidence to a model that never saw them (on `order`, a
+    black clip reads as "red-first"), which would flatten the curves for every order alike.
     Returns a long DataFrame: clip, over, curve ("deletion"|"insertion"), order
     ("attribution"|"random": the mean of the random orders), fraction, probability.
     """
@@ -66,23 +87,25 @@ def deletion_insertion(model, clips, attribution: Attribution, over=OVER, steps:
         raise ValueError(f"{len(x)} clips but the attribution covers {len(attribution)}; pass the same clips")
     base = make_baseline(x, baseline, model.config.mean, model.config.std)
     rng = np.random.default_rng(seed)
-    N, T = x.shape[:2]
+    N, T, _, H, W = x.shape
+    ids, n_tiles = _tiles(H, W, tile)
     rows = []
     with explaining(model), torch.no_grad():
         budget = plan(model, x, memory_mb)
         for i in range(N):
             for o in over:
                 if o == "frames":
-                    score, counts = attribution.frame_scores[i], np.arange(T + 1)
+                    score = attribution.frame_scores[i]  # (T,)
+                    ranks = _ranks(score, n_random, rng)  # (O, T)
+                    counts = np.arange(T + 1)
                 else:
-                    score = attribution.maps[i]  # (T, H, W)
+                    score = np.stack([np.bincount(ids.reshape(-1), m.reshape(-1), n_tiles)
+                                      for m in attribution.maps[i]])  # (T, n_tiles): map summed per tile
+                    ranks = _ranks(score.reshape(-1), n_random, rng).reshape(-1, T, n_tiles)
+                    ranks = ranks[:, :, ids]  # (O, T, H, W): every pixel takes its tile's rank
                     counts = np.round(np.linspace(0, score.size, steps + 1)).astype(int)
-                orders = [np.argsort(-score.reshape(-1), kind="stable")]
-                orders += [rng.permutation(score.size) for _ in range(n_random)]
-                curves = np.stack([_probabilities(model, x[i:i + 1], base[i:i + 1],
-                                                  _ranks(order).reshape(score.shape), counts,
-                                                  int(attribution.target[i]), budget.forward_rows)
-                                   for order in orders])  # (1 + n_random, 2, S)
+                curves = _probabilities(model, x[i:i + 1], base[i:i + 1], ranks, counts,
+                                        int(attribution.target[i]), budget.forward_rows)  # (1 + n_random, 2, S)
                 fraction = counts / score.size
                 for name, curve in (("attribution", curves[0]), ("random", curves[1:].mean(0))):
                     for c, kind in enumerate(CURVES):

@@ -23,12 +23,14 @@ def sample_indices(ds, n: int, seed: int = 0) -> np.ndarray:
 
 def evaluate_faithfulness(model, ds, method: str = "integrated_gradients", n: int = 16, indices=None,
                           target=None, checks=CHECKS, over=OVER, steps: int = 20, n_random: int = 20,
-                          baseline: str = "black", seed: int = 0, memory_mb: float | None = None,
+                          baseline: str | None = None, deletion_baseline: str = "temporal_mean", seed: int = 0,
+                          memory_mb: float | None = None,
                           **params) -> pd.DataFrame:
     """Is `method` faithful to `model` on `ds`? Deletion/insertion, randomisation and pointing.
 
-    Draws n clips (or takes `indices`), attributes them (target None: the predicted class) and
-    runs the chosen checks. Returns a summary with one row per measurement: check, over,
+    Draws n clips (or takes `indices`), attributes them (target None: the predicted class;
+    `baseline`, when given, for the methods that take one) and runs the chosen checks (`deletion_baseline`:
+    what removed frames/tiles become, see `deletion_insertion`). Returns a summary with one row per measurement: check, over,
     value, reference, passed (deletion: AUC vs the random-order mean; randomisation: Spearman
     after each cascade step, passed only judged after the last, vs 0.3; pointing: hit rate and
     evidence mass share on correctly classified clips vs chance). The detailed tables ride along
@@ -40,13 +42,13 @@ def evaluate_faithfulness(model, ds, method: str = "integrated_gradients", n: in
     clips = np.stack([ds[int(i)][0] for i in idx])  # (n, T, H, W, C)
     labels = np.asarray(ds.labels)[idx]
     kw = dict(classes=ds.classes, memory_mb=memory_mb, **params)
-    if method in ("integrated_gradients", "occlusion", "frame_ablation", "deeplift"):
-        kw.setdefault("baseline", baseline)
+    if baseline is not None:
+        kw["baseline"] = baseline
     attr = attribute(model, clips, target=target, method=method, **kw)
     rows, details = [], {}
     if "deletion" in checks:
         curves = deletion_insertion(model, clips, attr, over=over, steps=steps, n_random=n_random,
-                                    baseline=baseline, seed=seed, memory_mb=memory_mb)
+                                    baseline=deletion_baseline, seed=seed, memory_mb=memory_mb)
         auc = curve_auc(curves)
         details.update(curves=curves, auc=auc)
         rows += [{"check": r.curve, "over": r.over, "value": r.auc_attribution, "reference": r.auc_random,

@@ -38,8 +38,15 @@ def _baseline(net: Logits, x: torch.Tensor, kind: str) -> torch.Tensor:
     return make_baseline(x.detach(), kind, cfg.mean, cfg.std)
 
 
-BASELINE = ParamSpec("baseline", "choice", "black", choices=BASELINES,
+def _baseline_param(default: str) -> ParamSpec:
+    return ParamSpec("baseline", "choice", default, choices=BASELINES,
                      help="what 'absent' means: black frames, blurred frames, or the clip's mean frame")
+
+
+# Blur by default: a black frame is itself a strong, out-of-distribution signal to a trained
+# model (on `order` an all-black clip reads as "red-first"), so it makes a poor "nothing here".
+# Frame ablation removes a moment, so it uses the clip's mean frame.
+BASELINE = _baseline_param("blur")
 
 
 def _saliency(net, x, target, p, budget):
@@ -142,14 +149,14 @@ METHODS: tuple[MethodSpec, ...] = (
         ParamSpec("abs", "bool", True, help="absolute gradients (the classic saliency map)"),),
         "gradient of the target logit w.r.t. every input pixel", run=_saliency),
     MethodSpec("input_x_gradient", "Input x gradient", (),
-               "gradient times the (normalised) input", run=_input_x_gradient),
+               "gradient times the (normalised) input", frame_score="signed_mass", run=_input_x_gradient),
     MethodSpec("integrated_gradients", "Integrated gradients", (
         ParamSpec("n_steps", "int", 32, 2, 256, help="points on the path from baseline to clip"),
         BASELINE,
         ParamSpec("internal_batch_size", "int", None, 1, 4096,
                   help="clips per forward+backward pass; empty = chosen from the memory budget")),
         "path integral of gradients from a baseline to the clip; sums to the logit difference",
-        run=_integrated_gradients),
+        frame_score="signed_mass", run=_integrated_gradients),
     MethodSpec("smoothgrad", "SmoothGrad (NoiseTunnel)", (
         ParamSpec("nt_samples", "int", 16, 1, 128, help="noisy copies averaged"),
         ParamSpec("noise", "float", 0.15, 0.0, 1.0, help="noise std as a share of the clip's value range"),
@@ -166,12 +173,12 @@ METHODS: tuple[MethodSpec, ...] = (
         ParamSpec("block", "int", -1, -64, 63, help="conv block index into model.blocks (-1: the last)"),
         ParamSpec("relu", "bool", True, help="keep only evidence for the target (ReLU of the map)")),
         "channel-weighted activations of one conv block, upsampled to every frame", run=_grad_cam),
-    MethodSpec("frame_ablation", "Frame ablation", (BASELINE,),
+    MethodSpec("frame_ablation", "Frame ablation", (_baseline_param("temporal_mean"),),
                "logit drop when one whole frame is replaced by the baseline (T+1 forward passes)",
                reduce="mean", frame_score="drop", run=_frame_ablation),
     MethodSpec("deeplift", "DeepLift", (BASELINE,),
                "DeepLift rescale rule vs a baseline; models without a recurrent layer only",
-               run=_deeplift),
+               frame_score="signed_mass", run=_deeplift),
 )
 REGISTRY: dict[str, MethodSpec] = {m.name: m for m in METHODS}
 

@@ -55,8 +55,9 @@ class MethodSpec:
     `reduce` says how the (N, T, C, H, W) attribution is folded over channels: "sum" for
     additive methods (gradients, integrated gradients), "mean" for perturbation methods whose
     value is shared by every channel of the perturbed region. `frame_score` says how frame
-    importance is read: "abs_mass" (sum of |map| over the frame), "mean" (mean signed map) or
-    "drop" (the frame's ablation value itself).
+    importance is read: "abs_mass" (sum of |map| over the frame), "signed_mass" (sum of the
+    signed map: for methods that add up to the logit difference, the frame's share of it),
+    "mean" (mean signed map) or "drop" (the frame's ablation value itself).
     """
 
     name: str
