@@ -32,7 +32,8 @@ def evaluate_faithfulness(model, ds, method: str = "integrated_gradients", n: in
     `baseline`, when given, for the methods that take one) and runs the chosen checks (`deletion_baseline`:
     what removed frames/tiles become, see `deletion_insertion`). Returns a summary with one row per measurement: check, over,
     value, reference, passed (deletion: AUC vs the random-order mean; randomisation: Spearman
-    after each cascade step, passed only judged after the last, vs 0.3; pointing: hit rate and
+    of |maps| after each cascade step, passed only judged after the last, vs 0.3, and of the
+    signed maps after the last; pointing: hit rate and
     evidence mass share on correctly classified clips vs chance). The detailed tables ride along
     in `summary.attrs`: "curves", "auc", "randomization", "pointing".
     """
@@ -56,12 +57,17 @@ def evaluate_faithfulness(model, ds, method: str = "integrated_gradients", n: in
     if "randomization" in checks:
         rand = randomization_check(model, clips, method, target=attr.target, seed=seed, **kw)
         details["randomization"] = rand
-        steps_ = rand[rand.step > 0].groupby(["step", "layer"], sort=True)["spearman"].mean().reset_index()
+        steps_ = (rand[rand.step > 0].groupby(["step", "layer"], sort=True)[["spearman", "spearman_signed"]]
+                  .mean().reset_index())
         last = steps_["step"].max()
         rows += [{"check": "randomization", "over": r.layer, "value": r.spearman,
                   "reference": RANDOMIZATION_THRESHOLD if r.step == last else np.nan,
                   "passed": bool(r.spearman < RANDOMIZATION_THRESHOLD) if r.step == last else None}
                  for r in steps_.itertuples()]
+        final = steps_.iloc[-1]
+        rows.append({"check": "randomization (signed)", "over": final.layer, "value": final.spearman_signed,
+                     "reference": RANDOMIZATION_THRESHOLD,
+                     "passed": bool(final.spearman_signed < RANDOMIZATION_THRESHOLD)})
     if "pointing" in checks and getattr(ds, "evidence_frames", None) is not None:
         ev_frames = np.asarray(ds.evidence_frames)[idx]
         ev_masks = np.stack([ds.evidence_mask(int(i)) for i in idx])

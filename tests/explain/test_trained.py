@@ -51,11 +51,14 @@ def test_deletion_and_insertion_beat_random_orders(order_model, order_test):
         assert auc["passed"].all()
 
 
-@pytest.mark.parametrize("method, params", [("integrated_gradients", {"n_steps": 8}), ("grad_cam", {})])
-def test_full_randomisation_decorrelates_maps(order_model, order_test, method, params):
+# Signed IG maps and Grad-CAM decorrelate; |IG| and |gradient| maps keep ~0.5 on this model, the
+# input's own structure showing through (Adebayo et al.'s finding) - the check exists to show that.
+@pytest.mark.parametrize("method, params, column", [("integrated_gradients", {"n_steps": 8}, "spearman_signed"),
+                                                    ("grad_cam", {}, "spearman")])
+def test_full_randomisation_decorrelates_maps(order_model, order_test, method, params, column):
     clips = order_test[0][:4]
     table = explain.randomization_check(order_model, clips, method, seed=0, **params)
-    steps = table.groupby("layer", sort=False)["spearman"].mean()
+    steps = table.groupby("layer", sort=False)[column].mean()
     assert list(steps.index) == ["original", "head", "rnn", "blocks.1", "blocks.0"]
     assert steps.iloc[-1] < 0.3, steps
     assert order_model.training is False and next(order_model.parameters()).requires_grad
