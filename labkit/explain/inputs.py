@@ -41,7 +41,7 @@ def resolve_targets(target, n: int, num_classes: int, classes, predicted: np.nda
     """Target class per clip (n,) int64 from None (predicted), an index, a class name, or one per clip."""
     if target is None:
         return predicted.astype(np.int64)
-    if isinstance(target, (str, int, np.integer)):
+    if isinstance(target, str) or np.ndim(target) == 0:
         target = [target] * n
     target = list(np.asarray(target).tolist()) if not isinstance(target, list) else target
     if len(target) != n:

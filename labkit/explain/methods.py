@@ -89,7 +89,8 @@ def _occlusion(net, x, target, p, budget):
     n, T, C, H, W = x.shape
     win, frames = min(p["window"], H, W), min(p["frames"], T)
     stride = min(p["stride"], win)
-    per_eval = max(1, budget.forward_rows // n)
+    windows = ((T - frames) // frames + 1) * ((H - win) // stride + 1) * ((W - win) // stride + 1)
+    per_eval = max(1, min(windows, budget.forward_rows // n))
     attr = ca.Occlusion(net).attribute(
         x, sliding_window_shapes=(frames, C, win, win), strides=(frames, C, stride, stride),
         baselines=_baseline(net, x, p["baseline"]), target=target, perturbations_per_eval=per_eval)
