@@ -1,0 +1,51 @@
+"""`labkit explain RUN_DIR --data ... --index I --method M --out page.html`."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from labkit.cli import main
+
+
+def test_writes_a_standalone_page(run_dir_fixture, tmp_path, capsys):
+    out = tmp_path / "page.html"
+    rc = main(["explain", str(run_dir_fixture), "--data", "synthetic:order", "--n", "8", "--index", "3",
+               "--method", "integrated_gradients", "--param", "n_steps=8", "--param", "baseline=black",
+               "--out", str(out)])
+    assert rc == 0
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "integrated_gradients" in page
+    assert "<script src=" not in page and "<script charset" not in page  # plotly.js inlined: no network
+    assert "plotly.js v" in page
+    assert len(page) > 1_000_000 and page.count("Plotly.newPlot") == 3
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["index"] == 3 and len(summary["frame_scores"]) == 8
+    assert summary["label"] in ("red-first", "blue-first")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--method", "lime"], "invalid choice"),
+    (["--index", "99"], "--index 99 is out of range"),
+    (["--param", "n_steps"], "expected name=value"),
+    (["--param", "steps=4"], "unknown parameter"),
+    (["--target", "green-first"], "unknown target class"),
+    (["--data", "synthetic:direction"], "classes"),
+])
+def test_bad_arguments_give_one_clear_line(run_dir_fixture, tmp_path, capsys, args, message):
+    base = {"--data": "synthetic:order", "--index": "0", "--method": "saliency"}
+    extra = dict(zip(args[::2], args[1::2]))
+    argv = ["explain", str(run_dir_fixture), "--n", "8", "--out", str(tmp_path / "p.html")]
+    for k, v in {**base, **extra}.items():
+        argv += [k, v]
+    if message == "invalid choice":
+        with pytest.raises(SystemExit):
+            main(argv)
+    else:
+        assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_run_folder(tmp_path, capsys):
+    rc = main(["explain", str(tmp_path / "nope"), "--data", "synthetic:order", "--out", str(tmp_path / "p.html")])
+    assert rc == 2 and "does not exist" in capsys.readouterr().err
