@@ -41,12 +41,13 @@ def _open_and_run_all(page, lab, name: str) -> None:
     page.wait_for_selector(".jp-StatusBar-TextItem:has-text('| Idle')", timeout=60_000)
 
 
-def _assert_rendered(page, name: str) -> None:
+def _assert_rendered(page, name: str, sliders: bool = True) -> None:
     text = page.inner_text(".jp-Notebook")
     for message in WIDGET_ERRORS:
         assert message not in text, f"{name}: {message!r} in the page; console: {page.console_errors[-5:]}"
     assert "Traceback" not in text, f"{name}: a cell raised:\n{text[text.index('Traceback') - 500:][:2000]}"
-    assert page.locator(".jp-Notebook .widget-slider").count() > 0, f"{name}: no ipywidgets slider rendered"
+    if sliders:
+        assert page.locator(".jp-Notebook .widget-slider").count() > 0, f"{name}: no ipywidgets slider rendered"
     assert page.locator(".jp-Notebook .js-plotly-plot").count() > 0, f"{name}: no plotly figure rendered"
 
 
@@ -118,5 +119,16 @@ def test_saliency_explorer_renders_and_scrubs_frames(lab, page):
         _wait_for_change(page, explorer, moved)
         _assert_rendered(page, "04_explain")
         _screenshot(explorer, "saliency_explorer.png")
+    finally:
+        _shutdown_kernels(lab)
+
+
+def test_data_notebook_shows_clips(lab, page):
+    try:
+        _open_and_run_all(page, lab, "01_data.ipynb")
+        _assert_rendered(page, "01_data", sliders=False)
+        strip = page.locator(".js-plotly-plot").first  # the first figure: one clip per class, frames side by side
+        strip.locator("image").first.wait_for(state="attached", timeout=30_000)  # go.Image draws an svg <image>
+        _screenshot(strip, "data_clips.png")
     finally:
         _shutdown_kernels(lab)
