@@ -143,8 +143,11 @@ class DCRNConfig:
             (f", stem_stride {stem}" if stem > 1 else "")
         fixes = [f"lower the number of blocks to <= {fits}" if fits else None,
                  f"raise img_size to >= {_smallest_size(n, k, pad, pool, stem)}"]
-        ok = lambda **kw: all(p >= 1 for _, p in _sides(**{**dict(size=size, blocks=n, kernel=k, padding=pad,
-                                                                    pool=pool, stem_stride=stem), **kw}))
+
+        def ok(**change) -> bool:  # does every frame survive with one setting changed?
+            now = dict(size=size, blocks=n, kernel=k, padding=pad, pool=pool, stem_stride=stem)
+            return all(p >= 1 for _, p in _sides(**{**now, **change}))
+
         best_k = max((kk for kk in range(pad + 1, k) if ok(kernel=kk)), default=None)
         if best_k is not None:
             fixes.append(f"lower kernel_size to <= {best_k}")
