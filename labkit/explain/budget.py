@@ -2,7 +2,7 @@
 
 Integrated gradients on one 16-frame clip with 32 steps is a batch of 32 clips, 512 frames
 through the CNN; on a small GPU or a busy laptop that alone can run out of memory. We measure
-the activation memory of one clip (forward hooks on every leaf module), multiply by what the
+the activation memory of one clip (`models.summary`), multiply by what the
 backward pass adds, and fit as many clips as the budget allows.
 """
 from __future__ import annotations
@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
+
+from labkit.models import summary
 
 # forward activations are kept for backward, the backward pass makes gradients of the same
 # size, and temporaries come and go: about three times the forward activation memory in all
@@ -28,26 +30,12 @@ class Budget:
     forward_rows: int
 
 
-def clip_activation_bytes(model: nn.Module, x1: torch.Tensor) -> int:
-    """Bytes of every leaf module's output (and the input) for one clip x1 (1, T, C, H, W)."""
-    total = [x1.numel() * x1.element_size()]
-
-    def count(out):
-        if torch.is_tensor(out):
-            total[0] += out.numel() * out.element_size()
-        elif isinstance(out, (tuple, list)):
-            for o in out:
-                count(o)
-
-    hooks = [m.register_forward_hook(lambda m, i, o: count(o))
-             for m in model.modules() if not list(m.children())]
-    try:
-        with torch.no_grad():
-            model(x1)
-    finally:
-        for h in hooks:
-            h.remove()
-    return total[0]
+def clip_activation_bytes(model: nn.Module, x: torch.Tensor) -> int:
+    """Bytes of activations one clip shaped like x (N, T, C, H, W) keeps for backward, plus its
+    input: from `models.summary` (analytic, so planning costs no forward pass)."""
+    T, C, H, W = x.shape[1:]
+    stored = summary(model.config, frames=T, size=max(H, W)).totals["activation_bytes"]
+    return int(stored) + T * C * H * W * x.element_size()
 
 
 def default_budget_bytes(device: torch.device) -> int:
@@ -66,7 +54,7 @@ def default_budget_bytes(device: torch.device) -> int:
 def plan(model: nn.Module, x: torch.Tensor, memory_mb: float | None = None) -> Budget:
     """The budget for clips shaped like x (N, T, C, H, W) on the model's device."""
     budget = int(memory_mb * 1024**2) if memory_mb else default_budget_bytes(x.device)
-    clip = clip_activation_bytes(model, x[:1])
+    clip = clip_activation_bytes(model, x)
     return Budget(bytes=budget, clip_bytes=clip,
                   backward_rows=max(1, budget // (BACKWARD_FACTOR * clip)),
                   forward_rows=max(1, budget // clip))
