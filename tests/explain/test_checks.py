@@ -54,3 +54,20 @@ def test_pointing_game_maths(gru_model, clips):
     assert row["mass_share"] == pytest.approx(1.0) and row["area_share"] == pytest.approx(25 / (6 * 32 * 32))
     with pytest.raises(ValueError, match="do not match"):
         explain.pointing_game(attr, frames[:, :3], masks)
+
+
+def test_evaluate_faithfulness_runs_every_check():
+    from labkit import data
+
+    from .conftest import tiny
+
+    ds = data.synthetic("order", n=6, frames=6, size=32, seed=0)
+    model = tiny("default", num_classes=2)
+    summary = explain.evaluate_faithfulness(model, ds, "saliency", n=2, steps=4, n_random=3)
+    assert set(summary["check"]) == {"deletion", "insertion", "randomization", "randomization (signed)", "pointing"}
+    rand = summary[summary["check"] == "randomization"]
+    assert list(rand["over"]) == ["head", "rnn", "blocks.1", "blocks.0"]
+    assert rand["passed"].iloc[:-1].isna().all() and rand["passed"].iloc[-1] in (True, False)
+    assert set(summary.attrs) == {"curves", "auc", "randomization", "pointing"}
+    with pytest.raises(ValueError, match="unknown check"):
+        explain.evaluate_faithfulness(model, ds, "saliency", n=2, checks=("vibes",))
