@@ -19,8 +19,10 @@ def attribute(model, clips, target=None, method: str = "integrated_gradients", *
     target: None (the predicted class), a class index, a class name (needs `classes`, or a
     model with a `classes` attribute), or one of these per clip.
     method: a name from `explain.methods()`; **params: that method's parameters (see its specs).
-    memory_mb: memory budget for one pass (default: half the free GPU memory, or a share of
-    RAM capped at 2 GiB on CPU); it sets batch sizes, never the result beyond float rounding.
+    memory_mb: memory budget for one pass (default: half the free GPU memory; on CPU a quarter
+    of the available RAM, at most 2 GiB); clips per pass come from `models.summary`'s activation
+    estimate, so it sets batch sizes (IG's internal_batch_size, perturbations per evaluation),
+    never the result beyond float rounding.
 
     Attribution happens in the model's normalised input space, for the target's logit, with the
     model in eval mode; its training flag and parameters' requires_grad are restored afterwards.
