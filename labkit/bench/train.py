@@ -31,7 +31,7 @@ class StopAtAccuracy(train.Callback):
 
 def race(preset: str, tr, va, budget_s: float, max_epochs: int, target: float | None = None,
          batch_size: int = 32, lr: float = 3e-3, seed: int = 0, threads: int | None = None,
-         **overrides) -> dict:
+         augment: bool = True, **overrides) -> dict:
     """Train `preset` until `target` val accuracy or `budget_s` training seconds, whichever first.
 
     Returns best/final val accuracy, the training seconds and training clips after which `target`
@@ -40,7 +40,7 @@ def race(preset: str, tr, va, budget_s: float, max_epochs: int, target: float | 
     model = models.preset(preset, num_classes=tr.num_classes, img_size=tr[0][0].shape[1], **overrides)
     callbacks = [train.TimeLimit(budget_s)] + ([StopAtAccuracy(target)] if target is not None else [])
     result = train.fit(model, tr, va, epochs=max_epochs, batch_size=batch_size, lr=lr, seed=seed,
-                       scheduler=None, callbacks=callbacks, progress=False, threads=threads)
+                       scheduler=None, callbacks=callbacks, progress=False, threads=threads, augment=augment)
     h = result.history
     elapsed = h["seconds"].cumsum()
     seen = (h["seconds"] * h["clips_per_s"]).cumsum()  # training clips processed so far

@@ -129,7 +129,7 @@ def test_early_stopping_stops_when_nothing_improves(micro_split, micro_model):
     assert len(result.history) == 3  # best at epoch 1, then 2 epochs without improvement
     assert "early stopping" in result.stopped and result.best_epoch == 1
     result = train.fit(micro_model, tr, None, epochs=6, lr=0.0,
-                       early_stopping=EarlyStopping(patience=1, monitor="loss"), **FAST)
+                       early_stopping=EarlyStopping(patience=1, monitor="loss", min_delta=1.0), **FAST)
     assert len(result.history) == 2
 
 
