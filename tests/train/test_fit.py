@@ -125,6 +125,9 @@ def test_callback_events_and_state(micro_split, micro_model):
 
 def test_early_stopping_stops_when_nothing_improves(micro_split, micro_model):
     tr, va = micro_split
+    for m in micro_model.modules():  # lr=0 and frozen batch-norm statistics: validation never changes
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = 0.0
     result = train.fit(micro_model, tr, va, epochs=6, lr=0.0, early_stopping=2, **FAST)
     assert len(result.history) == 3  # best at epoch 1, then 2 epochs without improvement
     assert "early stopping" in result.stopped and result.best_epoch == 1
