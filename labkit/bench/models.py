@@ -107,6 +107,7 @@ def _train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor, bf16: bool):
 
 
 def _infer(model: nn.Module, x: torch.Tensor, bf16: bool):
+    """A closure running one no-grad, eval-mode forward pass on x."""
     model.eval()
 
     @torch.no_grad()
@@ -117,7 +118,7 @@ def _infer(model: nn.Module, x: torch.Tensor, bf16: bool):
 
 
 def _gemm(m: int, k: int, n: int):
-    """A closure timing one fp32 torch.mm of (m, k) @ (k, n), and its FLOPs."""
+    """(a closure running one fp32 torch.mm of (m, k) @ (k, n), its FLOPs)."""
     a, b = torch.randn(m, k), torch.randn(k, n)
     return (lambda: torch.mm(a, b)), 2 * m * k * n
 
