@@ -73,7 +73,10 @@ class ProgressBar(Callback):
         self.bar.close()
         self.bar = None
 
-    on_train_end = on_epoch_end  # a run stopped mid-epoch still closes its bar
+    def on_train_end(self, state):
+        if self.bar is not None:  # interrupted mid-epoch: close the bar as it stands
+            self.bar.close()
+            self.bar = None
 
 
 class EarlyStopping(Callback):

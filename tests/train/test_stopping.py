@@ -113,3 +113,15 @@ def test_time_limit_stops_after_the_budget(micro_split, micro_model):
     tr, va = micro_split
     result = train.fit(micro_model, tr, va, epochs=5, callbacks=[train.TimeLimit(0.0)], **FAST)
     assert len(result.history) == 1 and result.stopped.startswith("time limit")
+
+
+def test_interrupt_in_the_first_epoch_with_progress_bars(micro_split, micro_model, capsys):
+    tr, va = micro_split
+
+    class CtrlC(Callback):
+        def on_batch_end(self, state):
+            raise KeyboardInterrupt
+
+    result = train.fit(micro_model, tr, va, epochs=2, callbacks=[CtrlC()], **{**FAST, "progress": True})
+    assert "interrupted" in result.stopped and len(result.history) == 0
+    assert "epoch 1/2" in capsys.readouterr().err
