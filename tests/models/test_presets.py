@@ -17,9 +17,9 @@ def test_seed_is_the_keras_reference():
 
 def test_default_is_far_cheaper_than_seed():
     seed, default = (summary(preset_config(n), frames=16, size=64).totals for n in ("seed", "default"))
-    assert default["flops"] * 4 < seed["flops"]
+    assert default["flops"] * 10 < seed["flops"]
     assert default["params"] * 50 < seed["params"]
-    assert default["activation_bytes"] * 2 < seed["activation_bytes"]
+    assert default["activation_bytes"] * 4 < seed["activation_bytes"]
 
 
 def test_frame_only_is_the_default_cnn_without_recurrence():
