@@ -186,7 +186,8 @@ def rows(quick: bool = False) -> list[dict]:
                 if not kept:  # with freed memory kept, the resident set no longer falls between steps
                     out.append(dict(name=f"{name}: peak memory of a training step ({tag})",
                                     value=round(peak / 2**20), unit="MiB",
-                                    note="RSS high-water mark above the start of the measurement"))
+                                    note="RSS high-water mark above the start; approximate: memory the C "
+                                         "allocator kept from earlier measurements is reused, not counted"))
         for fold in (False, True):
             torch.manual_seed(0)
             ref = KerasReference(10, S, fold=fold)
