@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from labkit.models import keep_freed_memory, preset, training_flops
 
-FULL = dict(batch=32, frames=16, size=64, repeats=3)
+FULL = dict(batch=32, frames=16, size=64, repeats=5)
 QUICK = dict(batch=4, frames=4, size=32, repeats=1)
 
 
