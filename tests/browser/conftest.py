@@ -42,8 +42,11 @@ def _ensure_chromium() -> pathlib.Path:
         pytest.skip(f"{CHROMIUM} is missing and installing Debian's chromium needs root: "
                     "run `sudo apt-get install -y chromium` once")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update"], check=True, env=env, capture_output=True)
-    subprocess.run(["apt-get", "install", "-y", "chromium"], check=True, env=env, capture_output=True)
+    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.fail(f"`{' '.join(cmd)}` failed ({done.returncode}); install Debian's chromium by hand:\n"
+                        f"{(done.stdout + done.stderr)[-2000:]}")
     return CHROMIUM
 
 
