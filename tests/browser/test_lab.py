@@ -45,7 +45,7 @@ def _assert_rendered(page, name: str, sliders: bool = True) -> None:
     text = page.inner_text(".jp-Notebook")
     for message in WIDGET_ERRORS:
         assert message not in text, f"{name}: {message!r} in the page; console: {page.console_errors[-5:]}"
-    assert "Traceback" not in text, f"{name}: a cell raised:\n{text[text.index('Traceback') - 500:][:2000]}"
+    assert "Traceback" not in text, f"{name}: a cell raised:\n{text[max(0, text.index('Traceback') - 500):][:2000]}"
     if sliders:
         assert page.locator(".jp-Notebook .widget-slider").count() > 0, f"{name}: no ipywidgets slider rendered"
     assert page.locator(".jp-Notebook .js-plotly-plot").count() > 0, f"{name}: no plotly figure rendered"
