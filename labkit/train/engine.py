@@ -47,7 +47,8 @@ def fit(model, train_ds, val_ds=None, epochs: int = 10, batch_size: int = 32, op
     - optimizer "adam" | "sgd" (momentum 0.9) | "rmsprop"; scheduler None | "cosine" | "step" |
       "onecycle" (stepped per batch); grad_clip: max gradient norm (None: no clipping).
     - amp: False | True | "bf16" | "fp16" (see devices.resolve_precision); device "auto" = CUDA,
-      else MPS, else CPU; threads: CPU threads for this call (None: torch's setting).
+      else MPS, else CPU; threads: CPU threads for this call (None: torch's setting; on a small
+      CPU that other processes also use, threads=1 is often several times faster).
     - augment: True = data.augment_for(train_ds) (clip_augment, flips off where mirroring changes
       the class) on the training split, never on validation; False = none; or any
       transform(clip, rng) -> clip.
