@@ -7,51 +7,20 @@ checked at epoch ends on a fixed 15% validation split. Adam, lr 3e-3, batch 16, 
 (fit's defaults otherwise): in trials on this CPU batch 16 reached 95% after ~8,500 training clips
 (5 epochs), as batch 8, while batch 32 needed ~10,000 and lr 5e-3 or 1e-2 were less reliable.
 The CPU is shared while others work, so seconds wander from run to run; the clips-to-target row
-does not depend on the load. Training uses 1 thread or all of torch's, whichever a short probe
-finds faster at the time (see `fastest_threads`); with one, a loader worker process prepares
-and augments batches on the other core.
+does not depend on the load. The two cores are split: one training thread, and one loader worker
+process that prepares and augments batches. (Two intra-op threads measured 2-4x slower here
+whenever anything else ran on the machine; no idle machine was at hand to compare them.)
 """
 from __future__ import annotations
 
 import math
-import time
-
-import torch
-import torch.nn.functional as F
 
 from labkit import data, models, train
-from labkit.train.devices import num_threads
 
 FULL = dict(n=2000, frames=16, size=64, budget_s=60.0, max_epochs=100)
 QUICK = dict(n=160, frames=8, size=32, budget_s=3.0, max_epochs=2)
 TARGET = 0.95
 CHANCE_MARGIN = 0.10
-
-
-def fastest_threads(preset: str, frames: int, size: int, num_classes: int, batch_size: int = 16) -> int:
-    """1 or all of torch's threads, whichever trains `preset` faster on this CPU right now.
-
-    On a 2-core machine that others are using, two intra-op threads contend and can run several
-    times slower than one; on an idle machine two win. A few timed steps decide.
-    """
-    candidates = sorted({1, torch.get_num_threads()})
-    model = models.preset(preset, num_classes=num_classes, img_size=size)
-    opt = torch.optim.Adam(model.parameters())
-    clips = torch.randint(0, 256, (batch_size, frames, size, size, 3), dtype=torch.uint8)
-    labels = torch.randint(0, num_classes, (batch_size,))
-    best = {}
-    for threads in candidates:
-        with num_threads(threads):
-            times = []
-            for _ in range(3):  # the first step warms up; the best of the other two counts
-                start = time.perf_counter()
-                loss = F.cross_entropy(model(model.preprocess(clips)), labels)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                times.append(time.perf_counter() - start)
-        best[threads] = min(times[1:])
-    return min(best, key=best.get)
 
 
 class StopAtAccuracy(train.Callback):
@@ -95,8 +64,7 @@ def rows(quick: bool = False) -> list[dict]:
     tr, va = data.split(ds, (0.85, 0.15), seed=0)
     chance = 1 / ds.num_classes
     shape = f"{p['n']} clips {p['frames']}x{p['size']}x{p['size']}"
-    threads = fastest_threads("default", p["frames"], p["size"], ds.num_classes)
-    workers = 1 if threads == 1 else 0  # one training thread leaves a core for loading + augmenting
+    threads, workers = 1, 1  # the two cores: one computes, one loads + augments the next batches
     d = race("default", tr, va, p["budget_s"], p["max_epochs"], target=TARGET, threads=threads, num_workers=workers)
     f = race("frame-only", tr, va, p["budget_s"], p["max_epochs"], threads=threads, num_workers=workers)
     budget = f"<= {p['budget_s']:g} s of training"
