@@ -116,7 +116,10 @@ def test_saliency_explorer_renders_and_scrubs_frames(lab, page):
         assert moved != before, "the explorer did not change after a slider move"
         # and back to the frame the notebook chose (the most important one) for the screenshot
         page.keyboard.press("ArrowLeft" if key == "ArrowRight" else "ArrowRight")
-        _wait_for_change(page, explorer, moved)
+        single = _wait_for_change(page, explorer, moved)
+        explorer.locator(".widget-checkbox:has-text('side by side') input").check()  # a second method
+        assert _wait_for_change(page, explorer, single) != single, "ticking 'side by side' changed nothing"
+        assert explorer.locator(".js-plotly-plot").count() >= 2, "no second saliency figure side by side"
         _assert_rendered(page, "04_explain")
         _screenshot(explorer, "saliency_explorer.png")
     finally:
