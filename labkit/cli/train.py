@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 
 
@@ -57,6 +58,11 @@ def _print_json(obj: dict) -> None:
     print(json.dumps(json_ready(obj), default=str), flush=True)
 
 
+def _is_main_process() -> bool:
+    """Under torchrun only rank 0 speaks, so the last line stays one JSON object."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def _train(args) -> int:
     from labkit import data, models, train
 
@@ -64,14 +70,16 @@ def _train(args) -> int:
     tr, va = data.split(ds, (1 - args.val_split, args.val_split), seed=args.seed)
     model = models.preset(args.preset, num_classes=ds.num_classes, img_size=args.size,
                           **parse_overrides(args.set or []))
-    print(f"training {args.preset} on {ds!r}: {len(tr)} train / {len(va)} val clips -> {args.out}", flush=True)
+    if _is_main_process():
+        print(f"training {args.preset} on {ds!r}: {len(tr)} train / {len(va)} val clips -> {args.out}", flush=True)
     result = train.fit(model, tr, va, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                        lr=args.lr, weight_decay=args.weight_decay, scheduler=args.scheduler,
                        grad_clip=args.grad_clip, amp=_amp(args.amp), device=args.device, seed=args.seed,
                        early_stopping=args.early_stopping, augment=not args.no_augment, run_dir=args.out,
                        resume=args.out if args.resume else None, num_workers=args.workers,
                        progress=not args.no_progress, threads=args.threads)
-    _print_json({**result.metrics, "run_dir": str(result.run_dir)})
+    if _is_main_process():
+        _print_json({**result.metrics, "run_dir": str(result.run_dir)})
     return 0
 
 
