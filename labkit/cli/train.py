@@ -68,7 +68,7 @@ def _train(args) -> int:
 
     ds = load_data(args.data, args.n, args.frames, args.size, args.seed)
     tr, va = data.split(ds, (1 - args.val_split, args.val_split), seed=args.seed)
-    model = models.preset(args.preset, num_classes=ds.num_classes, img_size=args.size,
+    model = models.preset(args.preset, num_classes=ds.num_classes, img_size=args.size, seed=args.seed,
                           **parse_overrides(args.set or []))
     if _is_main_process():
         print(f"training {args.preset} on {ds!r}: {len(tr)} train / {len(va)} val clips -> {args.out}", flush=True)

@@ -2,8 +2,8 @@
 from .config import DCRNConfig
 from .cpu import keep_freed_memory
 from .dcrn import DCRN
-from .presets import PRESETS, preset, preset_config
+from .presets import PRESETS, build, preset, preset_config
 from .summary import ModelSummary, summary, training_flops
 
-__all__ = ["DCRNConfig", "DCRN", "PRESETS", "preset", "preset_config", "ModelSummary", "summary",
+__all__ = ["DCRNConfig", "DCRN", "PRESETS", "build", "preset", "preset_config", "ModelSummary", "summary",
            "training_flops", "keep_freed_memory"]

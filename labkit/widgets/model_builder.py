@@ -221,9 +221,9 @@ class ModelBuilder(W.VBox):
         """The DCRNConfig the controls describe; ValueError (the config's message) while invalid."""
         return self._read().validate()
 
-    def build_model(self) -> models.DCRN:
-        """A fresh, randomly initialised DCRN of the current config."""
-        return models.DCRN(self.config)
+    def build_model(self, seed: int | None = None) -> models.DCRN:
+        """A fresh DCRN of the current config; `seed` makes its initial weights reproducible."""
+        return models.build(self.config, seed=seed)
 
 
 def _totals_html(summary, config, frames: int) -> str:

@@ -39,3 +39,20 @@ def test_overrides_and_unknown_names():
     with pytest.raises(KeyError, match="default"):
         preset("defualt")
     assert set(PRESETS) >= {"seed", "default", "frame-only"}
+
+
+def test_seeded_preset_is_reproducible_and_leaves_global_rng_alone():
+    import torch
+
+    from labkit import models
+
+    torch.manual_seed(123)
+    expected_next = torch.rand(1)
+    torch.manual_seed(123)
+    a = models.preset("default", num_classes=4, seed=7)
+    assert torch.rand(1).item() == expected_next.item()  # global stream untouched
+    b = models.preset("default", num_classes=4, seed=7)
+    c = models.preset("default", num_classes=4, seed=8)
+    for (name, pa), pb, pc in zip(a.state_dict().items(), b.state_dict().values(), c.state_dict().values()):
+        assert torch.equal(pa, pb), name
+    assert any(not torch.equal(pa, pc) for pa, pc in zip(a.parameters(), c.parameters()))

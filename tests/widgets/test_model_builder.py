@@ -36,9 +36,10 @@ def test_a_slider_move_updates_table_totals_and_figure(builder):
 def test_blocks_and_channels_shape_the_cnn(builder):
     builder.controls["blocks"].value = 2
     builder.channel_controls[1].value = 128
-    assert builder.config.conv_channels == (16, 128)
+    first = builder.channel_controls[0].value
+    assert builder.config.conv_channels == (first, 128)
     assert builder.channel_controls[2].layout.display == "none"
-    assert "Conv2d 16-&gt;128" in builder.table.value
+    assert f"Conv2d {first}-&gt;128" in builder.table.value
 
 
 def test_invalid_combination_shows_a_message_not_a_traceback():
