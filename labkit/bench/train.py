@@ -6,14 +6,16 @@ Training seconds count batches only (validation after each epoch is not counted)
 checked at epoch ends on a fixed 15% validation split. Adam, lr 3e-3, batch 16, augmentation on
 (fit's defaults otherwise): in trials on this CPU batch 16 reached 95% after ~8,500 training clips
 (5 epochs), as batch 8, while batch 32 needed ~10,000 and lr 5e-3 or 1e-2 were less reliable.
-The CPU is shared while others work, so seconds wander from run to run; the clips-to-target row
-does not depend on the load. The two cores are split: one training thread, and one loader worker
-process that prepares and augments batches. (Two intra-op threads measured 2-4x slower here
-whenever anything else ran on the machine; no idle machine was at hand to compare them.)
+Model weights start from a seeded draw (seed 0), so a quiet machine repeats the accuracy figures.
+Every core computes and augmentation runs in the main process: on an idle 2-core CPU that trained
+~295 clips/s against ~215 for one compute thread + one loader worker. On a busy CPU the split wins
+(two intra-op threads then ran 2-4x slower); seconds wander with load, the clips-to-target row does not.
 """
 from __future__ import annotations
 
 import math
+
+import torch
 
 from labkit import data, models, train
 
@@ -42,7 +44,7 @@ def race(preset: str, tr, va, budget_s: float, max_epochs: int, target: float | 
     Returns best/final val accuracy, the training seconds and training clips after which `target`
     was first reached (NaN if never), epochs run, clips/s, and the history.
     """
-    model = models.preset(preset, num_classes=tr.num_classes, img_size=tr[0][0].shape[1], **overrides)
+    model = models.preset(preset, num_classes=tr.num_classes, img_size=tr[0][0].shape[1], seed=seed, **overrides)
     callbacks = [train.TimeLimit(budget_s)] + ([StopAtAccuracy(target)] if target is not None else [])
     result = train.fit(model, tr, va, epochs=max_epochs, batch_size=batch_size, lr=lr, seed=seed,
                        scheduler=None, callbacks=callbacks, progress=False, threads=threads, augment=augment,
@@ -64,7 +66,9 @@ def rows(quick: bool = False) -> list[dict]:
     tr, va = data.split(ds, (0.85, 0.15), seed=0)
     chance = 1 / ds.num_classes
     shape = f"{p['n']} clips {p['frames']}x{p['size']}x{p['size']}"
-    threads, workers = 1, 1  # the two cores: one computes, one loads + augments the next batches
+    # all cores compute, augmentation in the main process: on a quiet 2-core CPU this ran ~295 clips/s
+    # against ~215 for one compute thread + one loader worker (which wins only when the CPU is busy)
+    threads, workers = torch.get_num_threads(), 0
     d = race("default", tr, va, p["budget_s"], p["max_epochs"], target=TARGET, threads=threads, num_workers=workers)
     f = race("frame-only", tr, va, p["budget_s"], p["max_epochs"], threads=threads, num_workers=workers)
     budget = f"<= {p['budget_s']:g} s of training"

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
+from labkit.models import keep_freed_memory
+
 AMP_CHOICES = (False, True, "bf16", "fp16")
 
 
@@ -71,7 +73,11 @@ def resolve_precision(amp: bool | str, device: torch.device) -> Precision:
 
 
 def configure_backend(device: torch.device) -> None:
-    """Per-device speed settings: cuDNN autotuning on CUDA (clip shapes repeat every batch)."""
+    """Per-device speed settings: cuDNN autotuning on CUDA (clip shapes repeat every batch); on
+    CPU, keep freed activation memory in the process (models.keep_freed_memory: the seed step
+    runs ~2x faster, the process's memory stays at its peak between steps)."""
+    if device.type == "cpu":
+        keep_freed_memory()
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True
