@@ -34,14 +34,19 @@ class _Overlay:
         self.frames = list(fig.frames)
         fig = go.Figure(fig)
         fig.frames = ()  # a FigureWidget holds no animation frames: goto() applies them
-        with self.widget.batch_update():
-            if len(self.widget.data) != len(fig.data):
-                self.widget.data = ()
-                self.widget.add_traces(fig.data)
-            else:
+        if len(self.widget.data) != len(fig.data):
+            # layout before traces: add_traces reaches plotly.js at once, a batched layout only at the
+            # end, and an image trace added first pins its y axis's domain (constrain="domain") to
+            # the old layout's [0, 1], which a later relayout does not undo (the frame would drop
+            # onto the bars)
+            self.widget.data = ()
+            self.widget.layout = fig.layout
+            self.widget.add_traces(fig.data)
+        else:
+            with self.widget.batch_update():
                 for old, new in zip(self.widget.data, fig.data):
                     old.update(_props(new))
-            self.widget.layout = fig.layout
+                self.widget.layout = fig.layout
         self.goto(frame)
 
     def goto(self, frame: int) -> None:
