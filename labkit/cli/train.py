@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
 
 
@@ -60,7 +59,9 @@ def _print_json(obj: dict) -> None:
 
 def _is_main_process() -> bool:
     """Under torchrun only rank 0 speaks, so the last line stays one JSON object."""
-    return int(os.environ.get("RANK", "0")) == 0
+    from labkit.train.distributed import from_env
+
+    return from_env().is_main
 
 
 def _train(args) -> int:

@@ -78,16 +78,23 @@ class DistContext:
         return torch.device("cuda", self.local_rank) if dist.get_backend() == "nccl" else torch.device("cpu")
 
 
+def from_env() -> DistContext:
+    """This process's place from torchrun's RANK / WORLD_SIZE / LOCAL_RANK (none: single process)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistContext()
+    return DistContext(rank=int(os.environ["RANK"]), world_size=world,
+                       local_rank=int(os.environ.get("LOCAL_RANK", "0")))
+
+
 def setup(device: torch.device) -> DistContext:
     """Read torchrun's RANK / WORLD_SIZE / LOCAL_RANK and join the process group if needed.
 
     gloo on CPU, NCCL on CUDA. Without those variables (or WORLD_SIZE=1) this is single-process.
     """
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return DistContext()
-    ctx = DistContext(rank=int(os.environ["RANK"]), world_size=world,
-                      local_rank=int(os.environ.get("LOCAL_RANK", "0")))
+    ctx = from_env()
+    if not ctx.enabled:
+        return ctx
     if not dist.is_initialized():
         if device.type == "cuda":
             torch.cuda.set_device(ctx.local_rank)
