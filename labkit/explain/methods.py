@@ -16,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .baselines import BASELINES, make_baseline
+from .path_ig import BroadcastIntegratedGradients
 from .specs import MethodSpec, ParamSpec
 
 
@@ -62,7 +63,7 @@ def _integrated_gradients(net, x, target, p, budget):
     ibs = p["internal_batch_size"] or max(2 * len(x), budget.backward_rows)
     # Captum's chunked path costs ~20% more even when all steps fit one chunk: use it only to split
     chunked = ibs < p["n_steps"] * len(x)
-    attr, delta = ca.IntegratedGradients(net).attribute(
+    attr, delta = BroadcastIntegratedGradients(net).attribute(
         x, baselines=_baseline(net, x, p["baseline"]), target=target, n_steps=p["n_steps"],
         internal_batch_size=ibs if chunked else None, return_convergence_delta=True)
     return attr, delta, {"internal_batch_size": ibs}

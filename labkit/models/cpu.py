@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
@@ -18,14 +19,24 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 def keep_freed_memory(limit_bytes: int = 1 << 30) -> bool:
     """Serve blocks up to `limit_bytes` from the heap and never trim it (glibc `mallopt`).
 
-    Process-wide and irreversible for the process; call it once before training on CPU. Returns
-    False (and changes nothing) where the C library is not glibc.
+    Process-wide and irreversible for the process; cheap to repeat (microseconds), so callers
+    (training, attribution) call it on every run on CPU. Returns False (and changes nothing)
+    where the C library is not glibc.
     """
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
+    mallopt = _mallopt()
+    if mallopt is None:
         return False
-    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     limit = min(int(limit_bytes), 2**31 - 1)
     return bool(mallopt(_M_MMAP_THRESHOLD, limit)) and bool(mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
+
+
+@functools.cache
+def _mallopt():
+    """glibc's `mallopt(int, int) -> int`, or None elsewhere; looked up once (finding libc
+    takes about a millisecond)."""
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return None
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return mallopt
