@@ -14,7 +14,8 @@ def _run(args) -> int:
         print(table.to_string(index=False))
     if args.out:
         with open(args.out, "w") as f:
-            json.dump(table.to_dict(orient="records"), f, indent=2, default=str)
+            records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+            json.dump(records, f, indent=2, default=str, allow_nan=False)  # missing figures: null
         print(f"wrote {args.out}")
     return 0
 
