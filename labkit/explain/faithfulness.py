@@ -1,6 +1,8 @@
 """`evaluate_faithfulness`: every check on a sample of a dataset, summarised in one table."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
@@ -11,6 +13,23 @@ from .randomization import randomization_check
 
 RANDOMIZATION_THRESHOLD = 0.3  # rank correlation after full randomisation must fall below this
 CHECKS = ("deletion", "randomization", "pointing")
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """What one `evaluate_faithfulness` call measured: the method and its parameters, the
+    clips (dataset indices) and the checks. First entry of the summary's `attrs`.
+
+    Compared by identity (eq=False). pandas compares `attrs` dicts when concatenating and
+    Python compares dict entries in order, so two summaries differ at this first entry and
+    their detail DataFrames (which cannot be compared with ==) are never compared:
+    `pd.concat` of summaries works and the combined table carries no details.
+    """
+
+    method: str
+    indices: tuple[int, ...]
+    checks: tuple[str, ...]
+    params: dict = field(default_factory=dict)
 
 
 def sample_indices(ds, n: int, seed: int = 0) -> np.ndarray:
@@ -35,7 +54,9 @@ def evaluate_faithfulness(model, ds, method: str = "integrated_gradients", n: in
     of |maps| after each cascade step, passed only judged after the last, vs 0.3, and of the
     signed maps after the last; pointing: hit rate and
     evidence mass share on correctly classified clips vs chance). The detailed tables ride along
-    in `summary.attrs`: "curves", "auc", "randomization", "pointing".
+    in `summary.attrs`: "curves", "auc", "randomization", "pointing" (those of the checks run),
+    after "evaluation" (an `Evaluation`: method, parameters, clip indices, checks).
+    Summaries of several methods concatenate with `pd.concat` (the result keeps no attrs).
     """
     if unknown := sorted(set(checks) - set(CHECKS)):
         raise ValueError(f"unknown check(s) {unknown}; choose from {list(CHECKS)}")
@@ -81,5 +102,9 @@ def evaluate_faithfulness(model, ds, method: str = "integrated_gradients", n: in
                          "passed": bool(value > ref)})
     summary = pd.DataFrame(rows, columns=["check", "over", "value", "reference", "passed"])
     summary.insert(0, "method", method)
-    summary.attrs.update(details)
+    evaluation = Evaluation(method=method, indices=tuple(int(i) for i in idx), checks=tuple(checks),
+                            params={**params, "target": target, "baseline": baseline, "over": tuple(over),
+                                    "steps": steps, "n_random": n_random, "deletion_baseline": deletion_baseline,
+                                    "seed": seed})
+    summary.attrs = {"evaluation": evaluation, **details}  # "evaluation" first: see `Evaluation`
     return summary

@@ -9,6 +9,7 @@ from plotly.subplots import make_subplots
 from .. import explain
 
 ATTR_COLOR, RANDOM_COLOR = "#d62728", "#7f7f7f"
+METHOD_COLORS = ("#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 CURVES = ("deletion", "insertion")
 
 
@@ -93,21 +94,42 @@ def randomization_cascade(randomization: pd.DataFrame, threshold: float = 0.3,
 
 def faithfulness_summary(summary: pd.DataFrame, title: str | None = None) -> go.Figure:
     """`explain.evaluate_faithfulness(...)` as bars: each measurement's value next to its
-    reference (random order, threshold or chance), green when it passed, red when not."""
+    reference (random order, threshold or chance).
+
+    One method: its bars are green where the check passed, red where not. Several methods
+    (`pd.concat` of their summaries): one coloured bar per method, failed checks hatched and
+    marked with a cross, and the references averaged over the methods' rows (they agree when
+    the methods were evaluated on the same clips with the same seed).
+    """
     if not {"check", "over", "value", "reference", "passed"} <= set(summary.columns):
         raise ValueError("summary needs columns check, over, value, reference, passed "
                          "(from explain.evaluate_faithfulness)")
     judged = summary[summary["reference"].notna()]
-    labels = [f"{c}<br>{o}" for c, o in zip(judged["check"], judged["over"])]
-    colors = ["#2ca02c" if p else "#d62728" for p in judged["passed"]]
-    fig = go.Figure([
-        go.Bar(x=labels, y=judged["value"], name="method", marker_color=colors,
-               text=[f"{v:.3f}" for v in judged["value"]], textposition="outside"),
-        go.Bar(x=labels, y=judged["reference"], name="reference", marker_color="#c7c7c7",
-               text=[f"{v:.3f}" for v in judged["reference"]], textposition="outside"),
-    ])
-    method = summary["method"].iloc[0] if "method" in summary and len(summary) else ""
-    fig.update_layout(barmode="group", title=title or f"faithfulness of {method}".strip(), template="plotly_white",
+    if "method" not in judged:
+        judged = judged.assign(method="")
+    methods = list(dict.fromkeys(judged["method"]))
+    keys = list(dict.fromkeys(zip(judged["check"], judged["over"])))  # (check, over) in order of appearance
+    labels = [f"{c}<br>{o}" for c, o in keys]
+    by_key = judged.set_index(["check", "over"])
+    fmt = "{:.3f}" if len(methods) == 1 else "{:.2f}"  # narrower bars, shorter labels
+    bars = []
+    for i, method in enumerate(methods):
+        rows = by_key[by_key["method"] == method].reindex(keys)
+        values, passed = rows["value"].tolist(), rows["passed"].tolist()
+        text = [("" if v != v else fmt.format(v) + ("" if p else " ✗")) for v, p in zip(values, passed)]
+        if len(methods) == 1:
+            marker = dict(color=["#2ca02c" if p else "#d62728" for p in passed])
+        else:
+            marker = dict(color=METHOD_COLORS[i % len(METHOD_COLORS)],
+                          pattern=dict(shape=["" if p else "x" for p in passed]))
+        bars.append(go.Bar(x=labels, y=values, name=method or "method", marker=marker, text=text,
+                           textposition="outside"))
+    reference = judged.groupby(["check", "over"], sort=False)["reference"].mean().reindex(keys)
+    bars.append(go.Bar(x=labels, y=reference.tolist(), name="reference", marker_color="#c7c7c7",
+                       text=[fmt.format(v) for v in reference], textposition="outside"))
+    fig = go.Figure(bars)
+    default = f"faithfulness of {methods[0]}".strip() if len(methods) == 1 else "faithfulness: " + " vs ".join(methods)
+    fig.update_layout(barmode="group", title=title or default, template="plotly_white",
                       height=380, yaxis_title="value", margin=dict(l=60, r=10, t=50, b=60),
                       legend=dict(orientation="h", y=1.08))
     return fig

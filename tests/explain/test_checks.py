@@ -68,6 +68,28 @@ def test_evaluate_faithfulness_runs_every_check():
     rand = summary[summary["check"] == "randomization"]
     assert list(rand["over"]) == ["head", "rnn", "blocks.1", "blocks.0"]
     assert rand["passed"].iloc[:-1].isna().all() and rand["passed"].iloc[-1] in (True, False)
-    assert set(summary.attrs) == {"curves", "auc", "randomization", "pointing"}
+    assert list(summary.attrs) == ["evaluation", "curves", "auc", "randomization", "pointing"]
+    ev = summary.attrs["evaluation"]
+    assert ev.method == "saliency" and len(ev.indices) == 2 and ev.params["n_random"] == 3
     with pytest.raises(ValueError, match="unknown check"):
         explain.evaluate_faithfulness(model, ds, "saliency", n=2, checks=("vibes",))
+
+
+def test_summaries_of_several_methods_concatenate():
+    """Comparing methods is one pd.concat; slicing one summary keeps its detail tables."""
+    import pandas as pd
+
+    from labkit import data
+
+    from .conftest import tiny
+
+    ds = data.synthetic("order", n=6, frames=6, size=32, seed=0)
+    model = tiny("default", num_classes=2)
+    kw = dict(n=2, steps=3, n_random=2, checks=("deletion", "pointing"))
+    a, b = (explain.evaluate_faithfulness(model, ds, m, **kw) for m in ("saliency", "frame_ablation"))
+    both = pd.concat([a, b], ignore_index=True)
+    assert len(both) == len(a) + len(b) and set(both["method"]) == {"saliency", "frame_ablation"}
+    assert both.attrs == {}  # two evaluations: no single set of details applies
+    deletion = a[a["check"] == "deletion"]
+    assert deletion.attrs["evaluation"].method == "saliency"
+    pd.testing.assert_frame_equal(deletion.attrs["curves"], a.attrs["curves"])

@@ -58,3 +58,27 @@ def test_gradient_flow_from_explain_averages_clips(tiny_order, tiny_config):
     fig = viz.gradient_flow({"rnn": flow})
     assert list(fig.data[0].x) == list(range(8))
     np.testing.assert_allclose(fig.data[0].y, flow.groupby("frame").grad_norm.mean())
+
+
+def test_summary_compares_concatenated_methods(faithfulness):
+    """Two methods' summaries in one pd.concat: a bar per method per check, failures hatched,
+    one reference bar; rows that do not line up stay gaps instead of shifting."""
+    other = faithfulness.assign(method="other", value=faithfulness["value"] + 0.5,
+                                passed=~faithfulness["passed"].fillna(False).astype(bool))
+    other = other[other["check"] != "pointing"]  # a method evaluated without the pointing game
+    both = pd.concat([faithfulness, other], ignore_index=True)
+    fig = viz.faithfulness_summary(both)
+    first, second, reference = fig.data
+    judged = faithfulness[faithfulness.reference.notna()]
+    assert [first.name, second.name, reference.name] == [faithfulness["method"].iloc[0], "other", "reference"]
+    assert len(first.x) == len(second.x) == len(reference.x) == len(judged)
+    np.testing.assert_allclose(first.y, judged["value"])
+    pointing = [i for i, label in enumerate(second.x) if label.startswith("pointing")]
+    assert pointing and all(second.y[i] is None or np.isnan(second.y[i]) for i in pointing)
+    shown = [i for i in range(len(second.x)) if i not in pointing]
+    for i in shown:  # "other" fails exactly where the first method passed
+        other_failed = bool(judged["passed"].iloc[i])
+        assert (second.marker.pattern.shape[i] == "x") == other_failed
+        assert second.text[i].endswith(" ✗") == other_failed
+    np.testing.assert_allclose(reference.y, judged["reference"])
+    assert "vs other" in fig.layout.title.text
