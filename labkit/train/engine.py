@@ -148,8 +148,11 @@ class _Fit:
         def describe(ds):
             if ds is None:
                 return None
+            # info: how the clips were made or read (task options such as order's gap, or the
+            # folder and sampling), so runs.table can tell runs on different data apart
+            info = json.loads(json.dumps(getattr(ds, "info", None) or {}, default=str))
             return {"name": ds.name, "clips": len(ds), "classes": list(ds.classes),
-                    "clip_shape": list(ds[0][0].shape)}  # (T, H, W, C) of the first clip
+                    "clip_shape": list(ds[0][0].shape), "info": info}  # clip_shape: (T, H, W, C) of the first clip
 
         return {"labkit_version": __version__, "model": self.model.config.to_dict(),
                 "train": {**self.hp, "device": str(self.device), "precision": self.precision.name,

@@ -23,6 +23,9 @@ def test_run_folder_files(micro_split, micro_model, tmp_path):
     assert config["model"] == json.loads(json.dumps(micro_model.config.to_dict()))
     assert config["train"]["epochs"] == 2 and config["train"]["batch_size"] == 8
     assert config["data"]["train"]["clips"] == len(tr) and config["data"]["val"]["clip_shape"] == [4, 16, 16, 3]
+    # how the clips were made travels with the run: the task and its options (order's gap)
+    info = config["data"]["train"]["info"]
+    assert info["task"] == "order" and info["gap"] == tr.info["gap"] and info["seed"] == 0
     history = pd.read_csv(run / "history.csv")
     pd.testing.assert_frame_equal(history, result.history, check_dtype=False)
     metrics = json.loads((run / "metrics.json").read_text())

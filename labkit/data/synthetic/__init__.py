@@ -60,6 +60,10 @@ def synthetic(name: str, n: int = 2000, frames: int = 16, size: int = 64, seed: 
     with ThreadPoolExecutor(workers) as pool:  # numpy releases the GIL in the heavy loops
         parts = list(pool.map(make, range(-(-n // CHUNK))))
     groups = None if parts[0][1] is None else np.concatenate([g for _, g in parts])
-    info = {"source": "synthetic", "task": name, "n": n, "frames": frames, "size": size, "seed": seed, **options}
+    # every option with its value in effect (defaults too), so a run folder says what the data was
+    resolved = {**task.OPTIONS, **options}
+    if hasattr(task, "resolve"):
+        resolved = task.resolve(frames, **resolved)
+    info = {"source": "synthetic", "task": name, "n": n, "frames": frames, "size": size, "seed": seed, **resolved}
     return ClipDataset(clips, labels, classes, name, groups=groups,
                        evidence=Evidence.concat([e for e, _ in parts]), info=info)

@@ -30,6 +30,12 @@ def _gap_range(gap, frames: int) -> tuple[int, int]:
     return int(low), int(high)
 
 
+def resolve(frames: int, gap=None, **rest) -> dict:
+    """The options with the gap in effect: None becomes frames // 2 (a (low, high) pair stays)."""
+    low, high = _gap_range(gap, frames)
+    return {"gap": low if low == high else (low, high), **rest}
+
+
 def check(frames: int, size: int, gap=None, duration=1, flash_size=(8.0, 12.0)) -> None:
     """Raise ValueError naming the option when the clip cannot hold both flashes."""
     low, high = _gap_range(gap, frames)
