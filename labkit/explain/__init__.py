@@ -5,7 +5,7 @@
     explain.gradient_flow(model, clip)                                     # gradient norm per frame
     explain.evaluate_faithfulness(model, ds, "integrated_gradients")       # deletion/insertion, randomisation, pointing
 """
-from .attribution import Attribution
+from .attribution import COMPLETENESS_TOLERANCE, Attribution
 from .baselines import BASELINES
 from .core import attribute
 from .deletion import curve_auc, deletion_insertion
@@ -22,6 +22,6 @@ def methods() -> list[MethodSpec]:
     return list(METHODS)
 
 
-__all__ = ["Attribution", "BASELINES", "MethodSpec", "ParamSpec", "attribute", "curve_auc",
+__all__ = ["Attribution", "BASELINES", "COMPLETENESS_TOLERANCE", "MethodSpec", "ParamSpec", "attribute", "curve_auc",
            "deletion_insertion", "evaluate_faithfulness", "gradient_flow", "methods", "pointing_game",
            "randomization_check"]

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+# Completeness gap (|delta| / |logit difference|) above which a path integral is too coarse
+COMPLETENESS_TOLERANCE = 0.05
+
 
 @dataclass
 class Attribution:
@@ -54,3 +57,39 @@ class Attribution:
             df["target_name"] = names[df["target"].to_numpy()]
             df["predicted_name"] = names[df["predicted"].to_numpy()]
         return df
+
+    def completeness(self) -> pd.DataFrame | None:
+        """How well the attributions add up, for methods with a convergence delta (integrated
+        gradients, DeepLift): their maps sum over channels, so a clip's map sums to the target
+        logit's F(clip) - F(baseline) up to Captum's delta.
+
+        One row per clip: clip, attribution_sum, logit_difference (= attribution_sum - delta),
+        delta, relative_error (|delta| / |logit_difference|; NaN where the difference is ~0).
+        None for methods without a delta.
+        """
+        if self.delta is None:
+            return None
+        total = self.maps.sum(axis=(1, 2, 3), dtype=np.float64)  # (N,)
+        delta = self.delta.astype(np.float64)
+        diff = total - delta
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.where(np.abs(diff) > 1e-6, np.abs(delta) / np.abs(diff), np.nan)
+        return pd.DataFrame({"clip": np.arange(len(total)), "attribution_sum": total,
+                             "logit_difference": diff, "delta": delta, "relative_error": rel})
+
+    def completeness_note(self, clip: int = 0) -> str:
+        """One line for people: how far clip `clip`'s attributions are from adding up, and what
+        to do when the gap passes COMPLETENESS_TOLERANCE; "" for methods without a delta."""
+        table = self.completeness()
+        if table is None:
+            return ""
+        row = table.iloc[clip]
+        line = (f"attributions sum to {row.attribution_sum:.3g}, the logit moved by "
+                f"{row.logit_difference:.3g} from the baseline")
+        if np.isnan(row.relative_error):
+            return line + " (no difference to compare with)"
+        line += f": {100 * row.relative_error:.1f}% apart"
+        if row.relative_error > COMPLETENESS_TOLERANCE:
+            hint = " (raise n_steps)" if "n_steps" in self.params else ""
+            line += f", above {100 * COMPLETENESS_TOLERANCE:.0f}%: the approximation is coarse{hint}"
+        return line

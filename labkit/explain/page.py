@@ -75,6 +75,8 @@ def explanation_page(clip: np.ndarray, attribution: Attribution, probabilities: 
                f"<b>{html.escape(classes[predicted])}</b> with probability {attribution.probability[0]:.3f}")
     if label is not None:
         summary += f"; true class <b>{html.escape(classes[label])}</b>"
+    if note := attribution.completeness_note():  # integrated gradients, DeepLift: do they add up?
+        summary += f"<br><small>{html.escape(note)}</small>"
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
             f"<title>{html.escape(title or 'labkit explanation')}</title></head>"
             "<body style='font-family: sans-serif; margin: 1em 2em'>"

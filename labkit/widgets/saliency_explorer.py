@@ -213,7 +213,14 @@ class SaliencyExplorer(W.VBox):
                 fig = viz.saliency_overlay(clip, attr, signed=self.signed.value, opacity=self.opacity.value,
                                            frame=self.frame.value, controls=False)
                 overlay.show(fig, self.frame.value)
-        self.status.value = f"<small>clip #{index}: explained in {time.perf_counter() - start:.2f} s</small>"
+        status = f"<small>clip #{index}: explained in {time.perf_counter() - start:.2f} s"
+        for attr in (self.attribution_a, self.attribution_b):
+            note = "" if attr is None else attr.completeness_note()
+            if note:  # integrated gradients / DeepLift: do the attributions add up?
+                coarse = attr.completeness()["relative_error"].iloc[0] > explain.COMPLETENESS_TOLERANCE
+                style = ' style="color:#a40000"' if coarse else ""
+                status += f"<br><span{style}>{html.escape(attr.method)}: {html.escape(note)}</span>"
+        self.status.value = status + "</small>"
 
     def _on_frame(self, change) -> None:
         self._a.goto(change["new"])

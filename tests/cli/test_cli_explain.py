@@ -22,6 +22,8 @@ def test_writes_a_standalone_page(run_dir_fixture, tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["index"] == 3 and len(summary["frame_scores"]) == 8
     assert summary["label"] in ("red-first", "blue-first")
+    # integrated gradients reports how well its attributions add up, on the page and in the JSON
+    assert "attributions sum to" in page and summary["completeness_error"] >= 0
 
 
 @pytest.mark.parametrize("args, message", [

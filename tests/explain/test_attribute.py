@@ -172,3 +172,28 @@ def test_bad_targets(gru_model, clips, target, match):
 def test_unknown_method(gru_model, clips):
     with pytest.raises(ValueError, match="unknown attribution method 'lime'"):
         explain.attribute(gru_model, clips, method="lime")
+
+
+def test_completeness_table_and_note(gru_model, clips):
+    """The logit difference in the table is the model's own F(clip) - F(baseline); a coarse
+    path says so and names the fix; methods without a delta have no table."""
+    fine = _run(gru_model, clips, "integrated_gradients", n_steps=64)
+    table = fine.completeness()
+    assert list(table.columns) == ["clip", "attribution_sum", "logit_difference", "delta", "relative_error"]
+    with torch.no_grad():
+        from labkit.explain.baselines import make_baseline
+        x = gru_model.preprocess(clips)
+        base = make_baseline(x, "blur", gru_model.config.mean, gru_model.config.std)
+        t = torch.as_tensor(fine.target)[:, None]
+        diff = (gru_model(x).gather(1, t) - gru_model(base).gather(1, t))[:, 0].numpy()
+    np.testing.assert_allclose(table["logit_difference"], diff, rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(table["attribution_sum"] - table["delta"], table["logit_difference"])
+    assert "% apart" in fine.completeness_note(0)
+    coarse = _run(gru_model, clips, "integrated_gradients", n_steps=2)
+    worst = int(coarse.completeness()["relative_error"].idxmax())
+    assert coarse.completeness()["relative_error"].max() > 0.05  # two points cannot follow this path
+    assert coarse.completeness_note(worst).endswith("the approximation is coarse (raise n_steps)")
+    assert (np.nanmedian(coarse.completeness()["relative_error"])
+            >= np.nanmedian(table["relative_error"]))
+    assert _run(gru_model, clips, "saliency").completeness() is None
+    assert _run(gru_model, clips, "saliency").completeness_note() == ""

@@ -69,10 +69,14 @@ def test_target_method_and_parameters_recompute(explorer, model, tiny_order):
     assert attr.method == "integrated_gradients" and attr.params["n_steps"] == 4
     direct = explain.attribute(model, tiny_order[0][0], target=1, method="integrated_gradients", n_steps=4)
     np.testing.assert_allclose(attr.maps, direct.maps, rtol=1e-5, atol=1e-7)
+    # integrated gradients says whether its attributions add up; saliency has nothing to say
+    assert "integrated_gradients: attributions sum to" in explorer.status.value
+    assert "% apart" in explorer.status.value or "no difference" in explorer.status.value
 
 
 def test_side_by_side_shows_a_second_method(explorer):
     assert explorer.attribution_b is None and explorer._panel_b.layout.display == "none"
+    assert "sum to" not in explorer.status.value
     explorer.compare.value = True
     assert explorer.attribution_b.method == "frame_ablation"
     assert explorer._panel_b.layout.display is None and len(explorer.figure_b.data) == 3
