@@ -46,13 +46,11 @@ def _explain(args) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
     print(f"wrote {out}", flush=True)
-    completeness = attr.completeness()  # None unless the method has a convergence delta
-    gap = None if completeness is None else float(completeness["relative_error"].iloc[0])
     print(json.dumps({"out": str(out), "method": attr.method, "index": args.index, "label": ds.classes[int(label)],
                       "target": ds.classes[int(attr.target[0])], "predicted": ds.classes[int(attr.predicted[0])],
                       "probability": float(attr.probability[0]),
                       "frame_scores": [float(s) for s in attr.frame_scores[0]],
-                      "completeness_error": None if gap is None or gap != gap else gap}), flush=True)
+                      "completeness_error": attr.completeness_error()}), flush=True)  # None: no delta
     return 0
 
 

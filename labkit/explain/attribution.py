@@ -77,19 +77,26 @@ class Attribution:
         return pd.DataFrame({"clip": np.arange(len(total)), "attribution_sum": total,
                              "logit_difference": diff, "delta": delta, "relative_error": rel})
 
+    def completeness_error(self, clip: int = 0) -> float | None:
+        """Clip `clip`'s relative completeness gap (see `completeness`), or None for methods
+        without a delta and where the logit did not move from the baseline."""
+        table = self.completeness()
+        value = None if table is None else float(table["relative_error"].iloc[clip])
+        return None if value is None or np.isnan(value) else value
+
     def completeness_note(self, clip: int = 0) -> str:
         """One line for people: how far clip `clip`'s attributions are from adding up, and what
         to do when the gap passes COMPLETENESS_TOLERANCE; "" for methods without a delta."""
         table = self.completeness()
         if table is None:
             return ""
-        row = table.iloc[clip]
+        row, error = table.iloc[clip], self.completeness_error(clip)
         line = (f"attributions sum to {row.attribution_sum:.3g}, the logit moved by "
                 f"{row.logit_difference:.3g} from the baseline")
-        if np.isnan(row.relative_error):
+        if error is None:
             return line + " (no difference to compare with)"
-        line += f": {100 * row.relative_error:.1f}% apart"
-        if row.relative_error > COMPLETENESS_TOLERANCE:
+        line += f": {100 * error:.1f}% apart"
+        if error > COMPLETENESS_TOLERANCE:
             hint = " (raise n_steps)" if "n_steps" in self.params else ""
             line += f", above {100 * COMPLETENESS_TOLERANCE:.0f}%: the approximation is coarse{hint}"
         return line

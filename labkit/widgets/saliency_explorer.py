@@ -217,7 +217,7 @@ class SaliencyExplorer(W.VBox):
         for attr in (self.attribution_a, self.attribution_b):
             note = "" if attr is None else attr.completeness_note()
             if note:  # integrated gradients / DeepLift: do the attributions add up?
-                coarse = attr.completeness()["relative_error"].iloc[0] > explain.COMPLETENESS_TOLERANCE
+                coarse = (attr.completeness_error() or 0.0) > explain.COMPLETENESS_TOLERANCE
                 style = ' style="color:#a40000"' if coarse else ""
                 status += f"<br><span{style}>{html.escape(attr.method)}: {html.escape(note)}</span>"
         self.status.value = status + "</small>"
