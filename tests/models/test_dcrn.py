@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from labkit.models import DCRN, DCRNConfig, preset_config
-from labkit.models.dcrn import ConvBlock, keypoints
+from labkit.models.stages import ConvBlock, keypoints
 
 K, SIZE = 4, 16
 
