@@ -2,37 +2,26 @@
 `labkit data inspect PATH` prints what a folder of clips (or a manifest) holds and what is wrong with it."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
-
-def _option(text: str) -> tuple[str, object]:
-    """'gap=10' -> ('gap', 10); values are JSON when they parse ('[1, 2]', 'true'), else text."""
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise ValueError(f"--option {text!r}: write KEY=VALUE, e.g. --option gap=10")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
+from .options import parse_pairs
 
 
 def _make(args) -> int:
     from labkit import data
-    from labkit.data.export import FORMATS, remove_written, write_dataset
+    from labkit.data.export import FORMATS
 
     if args.format not in FORMATS:
         raise ValueError(f"--format {args.format}; choose one of {list(FORMATS)}")
     out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not args.overwrite:
+    if out.exists() and any(out.iterdir()) and not args.overwrite:  # say so before generating the data
         raise ValueError(f"--out {out} is not empty; choose a new folder or pass --overwrite")
-    options = dict(_option(o) for o in args.option)
+    options = parse_pairs(args.data_option, "--data-option", "gap=10")
     ds = data.synthetic(args.name, n=args.n, frames=args.frames, size=args.size, seed=args.seed, **options)
-    if args.overwrite:  # stale clips from an earlier, larger make would silently join the data
-        remove_written(out)
-    table = write_dataset(ds, out, format=args.format, fps=args.fps, progress=not args.quiet)
+    table = data.write_dataset(ds, out, format=args.format, fps=args.fps, progress=not args.quiet,
+                               overwrite=args.overwrite)
     counts = table.groupby("label", sort=False).size().reindex(ds.classes).rename("clips")
     print(counts.to_frame().to_string())
     print(f"wrote {len(table)} clips ({args.frames}x{args.size}x{args.size}, {args.format}) to {out}/<class>/ "
@@ -67,8 +56,9 @@ def register(sub) -> None:
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--format", default="mp4", help="mp4, mov, mkv, avi, webm, or png/jpg frame folders")
     m.add_argument("--fps", type=int, default=8)
-    m.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                   help="task option, repeatable: e.g. gap=10 (order), label=direction (digits)")
+    m.add_argument("--data-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="task option, repeatable: e.g. gap=10 (order), label=direction (digits); "
+                        "values are JSON where they parse (flash_size=[8,12])")
     m.add_argument("--overwrite", action="store_true",
                    help="write into a non-empty --out, first removing the clips its manifest.csv lists")
     m.add_argument("--quiet", action="store_true", help="no progress bar")

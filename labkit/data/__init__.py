@@ -5,16 +5,22 @@
     clip, label = ds[0]                                        # uint8 (T, H, W, C), int
     tr, va, te = data.split(ds, (0.7, 0.15, 0.15), seed=0)      # group-aware, stratified
     loader = data.make_loader(tr, 32, shuffle=True, transform=data.augment_for(tr))
+    again = data.from_recipe(te.recipe)                        # a JSON-ready dict: the same clips again
+    new = data.from_recipe(data.fresh_recipe(te.recipe, seed=1))  # synthetic: same task, new clips
+    data.write_dataset(ds, "data/my_videos", format="mp4")     # real videos + manifest.csv, for folder()
+    report = data.inspect("data/my_videos")                    # per class and per clip, with problems
 """
 from .dataset import ClipDataset, subset
+from .export import write_dataset
 from .folder import folder, manifest
-from .inspect import Inspection, inspect
+from .inspection import Inspection, inspect
 from .loader import make_loader, set_epoch
 from .problems import DataError
+from .recipes import fresh_recipe, from_recipe
 from .split import split, split_indices
 from .synthetic import TASKS, synthetic
 from .transforms import augment_for, channel_stats, clip_augment
 
 __all__ = ["ClipDataset", "DataError", "Inspection", "TASKS", "augment_for", "channel_stats", "clip_augment",
-           "folder", "inspect", "make_loader", "manifest", "set_epoch", "split", "split_indices", "subset",
-           "synthetic"]
+           "folder", "fresh_recipe", "from_recipe", "inspect", "make_loader", "manifest", "set_epoch", "split",
+           "split_indices", "subset", "synthetic", "write_dataset"]

@@ -1,10 +1,12 @@
 """`ClipDataset`: labelled uint8 clips (T, H, W, C), in memory or read from .npy files on access.
 
 Every loader in labkit.data returns one, and `subset` / `split` return views of one (sharing the
-clip storage, keeping classes, paths, groups and evidence aligned).
+clip storage, keeping classes, paths, groups, evidence and the recipe aligned).
 """
 from __future__ import annotations
 
+import copy
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -53,14 +55,15 @@ class ClipDataset:
     or folder of each clip, or None for generated data); `groups` (N,) or None (clips that must
     stay in one split, e.g. the same subject); `lengths` int64 (N,) or None when every clip has
     the same T; `report` (DataFrame path, problem: inputs skipped at load time); `index` int64 (N,)
-    (each clip's position in the dataset it was first loaded as, kept through subsets); `info`
-    (how the data was made: task, options, seed, or root and loading parameters). Synthetic
-    datasets add `evidence_frames` bool (N, T) and `evidence_mask(i)` -> bool (T, H, W).
+    (each clip's position in the dataset it was first loaded as, kept through subsets); `recipe`
+    (a JSON-ready dict saying how to rebuild exactly these clips with `data.from_recipe`, or None
+    for a dataset built by hand from arrays). Synthetic datasets add `evidence_frames` bool (N, T)
+    and `evidence_mask(i)` -> bool (T, H, W).
     """
 
     def __init__(self, clips, labels, classes: Sequence[str], name: str, *, paths=None, groups=None,
                  lengths=None, evidence: Evidence | None = None, report: pd.DataFrame | None = None,
-                 info: dict | None = None, index=None, rows=None):
+                 recipe: dict | None = None, index=None, rows=None):
         self._clips = clips  # (N, T, H, W, C) array, list of (T_i, H, W, C) arrays, or NpyClips
         self.labels = np.asarray(labels, dtype=np.int64)
         self.classes = [str(c) for c in classes]
@@ -70,7 +73,7 @@ class ClipDataset:
         self.lengths = np.asarray(lengths, dtype=np.int64) if lengths is not None else None
         self.evidence = evidence
         self.report = report if report is not None else pd.DataFrame(columns=REPORT_COLUMNS)
-        self.info = dict(info or {})
+        self._recipe = None if recipe is None else jsonable(recipe)
         self.index = np.arange(len(self.labels), dtype=np.int64) if index is None else np.asarray(index, np.int64)
         n = len(self.labels)
         # where each clip lives in the storage: subsets share their parent's storage
@@ -121,6 +124,16 @@ class ClipDataset:
         return pd.Series(np.bincount(self.labels, minlength=self.num_classes), index=self.classes, name="clips")
 
     @property
+    def recipe(self) -> dict | None:
+        """How to rebuild these clips: `data.from_recipe(ds.recipe)` (a copy: editing it changes nothing here).
+
+        {"kind": "synthetic" | "folder" | "manifest", ...} for a dataset as loaded, {"kind":
+        "subset", "of": <that recipe>, "indices": [...]} for a subset or split of one; None when
+        the clips were given by hand.
+        """
+        return copy.deepcopy(self._recipe)
+
+    @property
     def evidence_frames(self) -> np.ndarray | None:
         """bool (N, T): frames that carry the class (synthetic data only; None otherwise)."""
         return None if self.evidence is None else self.evidence.frames
@@ -137,9 +150,34 @@ class ClipDataset:
         return f"ClipDataset({self.name!r}: {len(self)} clips of {shape}, {self.num_classes} classes{extra})"
 
 
+def jsonable(value, key: str = "recipe"):
+    """`value` as plain JSON data: tuples and arrays become lists, numpy scalars and paths Python
+    ones. Raises ValueError naming the key of anything JSON cannot hold."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v, f"{key}[{k!r}]") for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [jsonable(v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise ValueError(f"{key}={value!r}: a recipe holds only JSON values (str, int, float, bool, None, "
+                     f"lists, dicts); pass a plain value instead of a {type(value).__name__}")
+
+
+def root_recipe(recipe: dict | None) -> dict | None:
+    """The recipe of the dataset as first loaded: a subset's `of`, else the recipe itself."""
+    if recipe is not None and recipe.get("kind") == "subset":
+        return recipe.get("of")
+    return recipe
+
+
 def subset(ds: ClipDataset, indices) -> ClipDataset:
     """The clips at `indices` (ints or a bool mask over ds), sharing storage and keeping classes,
-    paths, groups, lengths, evidence, report and info aligned."""
+    paths, groups, lengths, evidence and report aligned; the recipe becomes {"kind": "subset",
+    "of": <the recipe of the dataset as first loaded>, "indices": <positions in it>} (never nested)."""
     idx = np.asarray(indices)
     if idx.dtype == bool:
         if idx.shape != (len(ds),):
@@ -155,4 +193,11 @@ def subset(ds: ClipDataset, indices) -> ClipDataset:
         groups=None if ds.groups is None else ds.groups[idx],
         lengths=None if ds.lengths is None else ds.lengths[idx],
         evidence=None if ds.evidence is None else ds.evidence.take(idx),
-        report=ds.report, info=ds.info, index=ds.index[idx], rows=ds._rows[idx])
+        report=ds.report, recipe=_subset_recipe(ds._recipe, ds.index[idx]), index=ds.index[idx],
+        rows=ds._rows[idx])
+
+
+def _subset_recipe(recipe: dict | None, positions: np.ndarray) -> dict | None:
+    """A subset's recipe: positions (int (n,)) in the dataset as first loaded; None without a recipe."""
+    root = root_recipe(recipe)
+    return None if root is None else {"kind": "subset", "of": root, "indices": positions.tolist()}

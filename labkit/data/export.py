@@ -57,12 +57,22 @@ def write_frames(folder, clip: np.ndarray, fmt: str = "png") -> Path:
     return folder
 
 
-def write_dataset(ds: ClipDataset, out, format: str = "mp4", fps: int = 8, progress: bool = True) -> pd.DataFrame:
+def write_dataset(ds: ClipDataset, out, format: str = "mp4", fps: int = 8, progress: bool = True,
+                  overwrite: bool = False) -> pd.DataFrame:
     """Write every clip of ds to `<out>/<class>/<name>_<index>.<format>` (or a frame folder for
-    png/jpg) and `<out>/manifest.csv`; returns the manifest (path relative to out, label, group)."""
+    png/jpg) and `<out>/manifest.csv`, for `folder(out)` or `manifest(out / "manifest.csv")`;
+    returns the manifest (path relative to out, label, group).
+
+    out must be new or empty unless overwrite=True, which first removes the clips an earlier
+    `write_dataset` listed there (other files stay), so a notebook can run the cell again.
+    """
     if format not in FORMATS:
         raise ValueError(f"format={format!r}; choose one of {list(FORMATS)}")
     out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise ValueError(f"out={str(out)!r} is not empty; choose a new folder or pass overwrite=True")
+        remove_written(out)  # stale clips from an earlier, larger write would silently join the data
     digits = len(str(max(len(ds) - 1, 0)))
     rows = []
     for i in tqdm(range(len(ds)), desc=f"writing {ds.name}", unit="clip", disable=not progress):

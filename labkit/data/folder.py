@@ -35,29 +35,32 @@ _DOC_PARAMS = """
         False: no cache).
     in_memory: keep clips in memory (default) or read them from the cache on access (needs a cache).
     workers: decoding threads (default: up to 4 CPU cores). progress: show a progress bar.
+
+`ds.recipe` holds the absolute path and every parameter above that changes the clips, with the
+class order in effect (cache_dir, in_memory, workers and progress only change how they load).
 """
 
 
 def folder(root, frames: int | None = 16, size: int = 64, *, crop: str | None = None, classes=None,
            group_pattern: str | None = None, on_error: str = "raise", cache_dir=None, in_memory: bool = True,
            workers: int | None = None, progress: bool = True) -> ClipDataset:
+    root = Path(root).resolve()  # absolute: the recipe and the paths hold wherever they are read
     problems = Problems(on_error)
     entries = with_groups(scan_folder(root, problems), group_pattern, problems)
-    return _load(entries, problems, name=Path(root).name, source={"source": "folder", "root": str(root)},
-                 frames=frames, size=size, crop=crop, classes=classes, cache_dir=cache_dir,
-                 in_memory=in_memory, workers=workers, progress=progress)
+    return _load(entries, problems, name=root.name, source={"kind": "folder", "root": str(root)},
+                 frames=frames, size=size, crop=crop, classes=classes, group_pattern=group_pattern,
+                 cache_dir=cache_dir, in_memory=in_memory, workers=workers, progress=progress)
 
 
 def manifest(csv_path, frames: int | None = 16, size: int = 64, *, crop: str | None = None, classes=None,
              group_pattern: str | None = None, on_error: str = "raise", cache_dir=None, in_memory: bool = True,
              workers: int | None = None, progress: bool = True) -> ClipDataset:
+    csv_path = Path(csv_path).resolve()  # absolute, as for folder()
     problems = Problems(on_error)
-    entries = read_manifest(csv_path, problems)
-    if group_pattern is not None:
-        entries = with_groups(entries, group_pattern, problems)
-    return _load(entries, problems, name=Path(csv_path).stem, source={"source": "manifest", "csv": str(csv_path)},
-                 frames=frames, size=size, crop=crop, classes=classes, cache_dir=cache_dir,
-                 in_memory=in_memory, workers=workers, progress=progress)
+    entries = with_groups(read_manifest(csv_path, problems), group_pattern, problems)
+    return _load(entries, problems, name=csv_path.stem, source={"kind": "manifest", "csv": str(csv_path)},
+                 frames=frames, size=size, crop=crop, classes=classes, group_pattern=group_pattern,
+                 cache_dir=cache_dir, in_memory=in_memory, workers=workers, progress=progress)
 
 
 folder.__doc__ = """Load `<root>/<class>/<clip>.<video>` and `<root>/<class>/<clip>/<frames>` -> ClipDataset
@@ -79,16 +82,21 @@ def _check_params(frames, size, crop, cache_dir, in_memory) -> None:
         raise ValueError("in_memory=False reads clips from the cache, so it needs a cache (cache_dir is False)")
 
 
+def _in_classes(entries: list[Entry], classes: list[str], problems: Problems) -> list[Entry]:
+    """The entries whose label is one of `classes`; each other one is a problem."""
+    for e in entries:
+        if e.label not in classes:
+            problems.add(DataError(e.path, f"has label {e.label!r}, not among classes={classes}",
+                                   "add it to classes= or remove the clip"))
+    return [e for e in entries if e.label in classes]
+
+
 def _load(entries: list[Entry], problems: Problems, *, name, source, frames, size, crop, classes,
-          cache_dir, in_memory, workers, progress) -> ClipDataset:
+          group_pattern, cache_dir, in_memory, workers, progress) -> ClipDataset:
     _check_params(frames, size, crop, cache_dir, in_memory)
     if classes is not None:
         classes = [str(c) for c in classes]
-        for e in entries:
-            if e.label not in classes:
-                problems.add(DataError(e.path, f"has label {e.label!r}, not among classes={classes}",
-                                       "add it to classes= or remove the clip"))
-        entries = [e for e in entries if e.label in classes]
+        entries = _in_classes(entries, classes, problems)
     where = cache.resolve_dir(cache_dir)
     params = {"frames": frames, "size": size, "crop": crop}
 
@@ -137,4 +145,5 @@ def _load(entries: list[Entry], problems: Problems, *, name, source, frames, siz
         store, [classes.index(e.label) for e in kept], classes, name, paths=[str(e.path) for e in kept],
         groups=None if all(e.group is None for e in kept) else np.array(groups, dtype=object),
         lengths=None if same else lengths, report=problems.frame(),
-        info={**source, **params})
+        recipe={**source, **params, "classes": classes, "group_pattern": group_pattern,
+                "on_error": problems.on_error})

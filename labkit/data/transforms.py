@@ -7,6 +7,8 @@ from typing import Callable
 
 import numpy as np
 
+from .dataset import root_recipe
+
 Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 
@@ -39,7 +41,7 @@ def clip_augment(flip: bool = True, shift: float = 0.1, brightness: float = 0.2,
 
 def augment_for(ds) -> Transform:
     """`clip_augment()` with flips off when mirroring would change the class (motion direction, digits)."""
-    task = getattr(ds, "info", {}).get("task")
+    task = (root_recipe(getattr(ds, "recipe", None)) or {}).get("task")  # a split knows its task too
     return clip_augment(flip=task not in ("direction", "digits"))  # mirrored digits are not digits either
 
 

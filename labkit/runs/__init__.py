@@ -1,8 +1,12 @@
-"""Run folders (written by `train.fit(..., run_dir=...)`) as a table, and back as models.
+"""Run folders (written by `train.fit(..., run_dir=...)`): their format, runs as a table, and back as models.
 
-    runs.table("runs")          # one row per run: config columns + final metrics + problems
-    model = runs.load("runs/demo")   # the DCRN with the run's best weights
+    runs.table("runs")                     # one row per run: config columns + final metrics + problems
+    model = runs.load("runs/demo")         # the DCRN with the run's best weights
+    runs.summarize(table, by=["cell"], metric="best_val_accuracy")   # mean, std, 95% CI, n per group
 """
-from .folder import history, load, read_config, table
+from .folder import load, table
+from .record import HISTORY_COLUMNS, RUN_FILES, history, load_checkpoint, read_config
+from .stats import summarize
 
-__all__ = ["table", "load", "history", "read_config"]
+__all__ = ["table", "load", "history", "read_config", "load_checkpoint", "summarize", "HISTORY_COLUMNS",
+           "RUN_FILES"]

@@ -1,5 +1,5 @@
-"""Reading run folders: config.json, history.csv, metrics.json, best.pt, last.pt (see
-labkit.train.checkpoint for how they are written). Damaged folders are reported, never fatal."""
+"""Run folders as models and as one table (the format itself: `record.py`). Damaged folders are
+reported in the table, never fatal."""
 from __future__ import annotations
 
 import json
@@ -9,27 +9,12 @@ from pathlib import Path
 import pandas as pd
 
 from labkit.models import DCRN, DCRNConfig
-from labkit.train.checkpoint import BEST, CONFIG, HISTORY, LAST, METRICS, RUN_FILES, load_checkpoint
+
+from .record import BEST, CONFIG, HISTORY, LAST, METRICS, RUN_FILES, final_metrics, load_checkpoint
 
 
 def _is_run(path: Path) -> bool:
     return path.is_dir() and any((path / f).exists() for f in RUN_FILES)
-
-
-def read_config(run_dir) -> dict:
-    """config.json of a run: {"model": {...}, "train": {...}, "data": {...}, "labkit_version": ...}."""
-    path = Path(run_dir) / CONFIG
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist; is {run_dir} a labkit run folder (made by train.fit)?")
-    return json.loads(path.read_text())
-
-
-def history(run_dir) -> pd.DataFrame:
-    """history.csv of a run: one row per epoch (epoch, loss, accuracy, val_loss, val_accuracy, ...)."""
-    path = Path(run_dir) / HISTORY
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist; is {run_dir} a labkit run folder (made by train.fit)?")
-    return pd.read_csv(path)
 
 
 def load(run_dir, which: str = "best", device="cpu") -> DCRN:
@@ -74,10 +59,9 @@ def _row(run: Path) -> dict:
     metrics = _read_json(run / METRICS, problems)
     if not metrics and (run / HISTORY).is_file():  # unfinished (or crashed) run: use the last epoch
         try:
-            last = pd.read_csv(run / HISTORY).iloc[-1].to_dict()
-            metrics = {"epochs": int(last["epoch"]), **{f"final_{k}": last[k] for k in
-                                                        ("loss", "accuracy", "val_loss", "val_accuracy")}}
-        except (OSError, ValueError, KeyError, IndexError, pd.errors.ParserError) as e:
+            rows = pd.read_csv(run / HISTORY).to_dict("records")
+            metrics = final_metrics(rows) if rows else {}
+        except (OSError, ValueError, KeyError, pd.errors.ParserError) as e:
             problems.append(f"{HISTORY} unreadable ({type(e).__name__})")
     for name in (BEST, LAST):
         if not (run / name).is_file():

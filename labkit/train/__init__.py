@@ -1,17 +1,24 @@
-"""Training: `fit()` (events, callbacks, checkpoints, AMP/devices, DDP under torchrun) and `evaluate()`.
+"""Training: `TrainConfig`, `fit()` (events, callbacks, checkpoints, AMP/devices, DDP under torchrun),
+`sweep()` (one run per grid point, resumable) and `evaluate()`.
 
-    result = train.fit(model, tr, va, epochs=10, batch_size=32, run_dir="runs/demo")
+    cfg = train.TrainConfig(epochs=10, batch_size=32, lr=1e-3)
+    result = train.fit(model, tr, va, cfg, run_dir="runs/demo")   # or keyword overrides: fit(model, tr, va, epochs=5)
     result.history            # DataFrame: epoch, loss, accuracy, val_loss, val_accuracy, grad_norm, lr, ...
+    table = train.sweep("default", tr, va, grid={"cell": ["rnn", "gru"], "seed": [0, 1, 2]}, root="runs/s")
     metrics = train.evaluate(result.model, te)   # top1, top5, mean_class_accuracy, confusion, ...
 """
+from labkit.runs.record import HISTORY_COLUMNS
+
 from .callbacks import Callback, EarlyStopping, ProgressBar, StopOnEvent, TimeLimit
-from .checkpoint import RUN_FILES, Checkpoint, HistoryLogger, load_checkpoint
+from .checkpoint import Checkpoint, HistoryLogger
+from .config import PRECISIONS, TrainConfig
 from .devices import resolve_device, resolve_precision
 from .engine import fit
-from .evaluate import EvalResult, evaluate
+from .evaluation import EvalResult, evaluate
 from .optim import OPTIMIZERS, SCHEDULERS
-from .state import HISTORY_COLUMNS, FitResult, TrainState
+from .state import FitResult, TrainState
+from .sweeps import sweep
 
-__all__ = ["fit", "evaluate", "FitResult", "EvalResult", "TrainState", "Callback", "EarlyStopping",
-           "ProgressBar", "StopOnEvent", "TimeLimit", "Checkpoint", "HistoryLogger", "load_checkpoint",
-           "resolve_device", "resolve_precision", "RUN_FILES", "HISTORY_COLUMNS", "OPTIMIZERS", "SCHEDULERS"]
+__all__ = ["TrainConfig", "fit", "sweep", "evaluate", "FitResult", "EvalResult", "TrainState", "Callback",
+           "EarlyStopping", "ProgressBar", "StopOnEvent", "TimeLimit", "Checkpoint", "HistoryLogger",
+           "resolve_device", "resolve_precision", "HISTORY_COLUMNS", "OPTIMIZERS", "SCHEDULERS", "PRECISIONS"]

@@ -8,7 +8,8 @@ import torch
 
 from labkit.models import keep_freed_memory
 
-AMP_CHOICES = (False, True, "bf16", "fp16")
+from .config import PRECISIONS
+
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -41,35 +42,35 @@ class Precision:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.dtype)
 
-    def grad_scaler(self) -> torch.amp.GradScaler | None:
-        """fp16 gradients underflow without loss scaling; bf16 and fp32 need none."""
-        if self.dtype is torch.float16:
-            return torch.amp.GradScaler(self.device.type)
-        return None
+    def grad_scaler(self) -> torch.amp.GradScaler:
+        """Loss scaling, enabled for fp16 only (its gradients underflow without it; bf16 and fp32
+        need none). A disabled scaler passes every call straight through, so the training step
+        is one code path whatever the precision."""
+        return torch.amp.GradScaler(self.device.type, enabled=self.dtype is torch.float16)
 
     @property
     def name(self) -> str:
         return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.dtype]
 
 
-def resolve_precision(amp: bool | str, device: torch.device) -> Precision:
-    """`amp`: False (fp32), True (best for the device), "bf16" or "fp16".
+def resolve_precision(precision: str, device: torch.device) -> Precision:
+    """`precision`: "fp32", "bf16", "fp16" or "auto" (`TrainConfig.precision`).
 
-    True means bf16 on CPU and on CUDA GPUs that support it, else fp16 (with a grad scaler);
+    "auto" means bf16 on CPU and on CUDA GPUs that support it, else fp16 (with loss scaling);
     fp16 on MPS. fp16 on CPU is refused: CPU autocast only speeds up bf16.
     """
-    if amp not in AMP_CHOICES:
-        raise ValueError(f"amp={amp!r}; choose one of {AMP_CHOICES}")
-    if amp is False:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision={precision!r}; choose one of {list(PRECISIONS)}")
+    if precision == "fp32":
         return Precision(device, None)
-    if amp is True:
+    if precision == "auto":
         if device.type == "cuda":
-            amp = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+            precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
         else:
-            amp = "fp16" if device.type == "mps" else "bf16"
-    if amp == "fp16" and device.type == "cpu":
-        raise ValueError("amp='fp16' is not supported on CPU; use amp='bf16' or amp=False")
-    return Precision(device, torch.bfloat16 if amp == "bf16" else torch.float16)
+            precision = "fp16" if device.type == "mps" else "bf16"
+    if precision == "fp16" and device.type == "cpu":
+        raise ValueError("precision='fp16' is not supported on CPU; use precision='bf16' or 'fp32'")
+    return Precision(device, torch.bfloat16 if precision == "bf16" else torch.float16)
 
 
 def configure_backend(device: torch.device) -> None:

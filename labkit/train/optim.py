@@ -7,15 +7,24 @@ OPTIMIZERS = ("adam", "sgd", "rmsprop")
 SCHEDULERS = (None, "cosine", "step", "onecycle")
 
 
-def make_optimizer(params, name: str = "adam", lr: float = 1e-3, weight_decay: float = 0.0) -> torch.optim.Optimizer:
-    """"adam", "sgd" (momentum 0.9) or "rmsprop" over `params`."""
+DEFAULT_MOMENTUM = {"adam": 0.9, "sgd": 0.9, "rmsprop": 0.0}
+
+
+def make_optimizer(params, name: str = "adam", lr: float = 1e-3, weight_decay: float = 0.0,
+                   momentum: float | None = None) -> torch.optim.Optimizer:
+    """"adam", "sgd" or "rmsprop" over `params`.
+
+    momentum: SGD's and RMSprop's momentum, Adam's beta1 (its momentum coefficient); None takes
+    DEFAULT_MOMENTUM. SGD with momentum 0 is plain (mini-batch) gradient descent.
+    """
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer={name!r}; choose one of {OPTIMIZERS}")
+    m = DEFAULT_MOMENTUM[name] if momentum is None else momentum
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, betas=(m, 0.999))
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay)
-    raise ValueError(f"optimizer={name!r}; choose one of {OPTIMIZERS}")
+        return torch.optim.SGD(params, lr=lr, momentum=m, weight_decay=weight_decay)
+    return torch.optim.RMSprop(params, lr=lr, momentum=m, weight_decay=weight_decay)
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, name: str | None, epochs: int,

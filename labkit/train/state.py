@@ -8,10 +8,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .distributed import DistContext
+from labkit.runs.record import HISTORY_COLUMNS
 
-HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "grad_norm", "lr",
-                   "seconds", "clips_per_s", "val_seconds"]
+from .distributed import DistContext
 
 
 @dataclass
@@ -27,7 +26,7 @@ class TrainState:
     epochs: int
     optimizer: torch.optim.Optimizer
     scheduler: object | None
-    scaler: object | None
+    scaler: torch.amp.GradScaler  # enabled for fp16 only
     config: dict
     dist: DistContext
     run_dir: Path | None = None

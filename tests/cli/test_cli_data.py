@@ -1,4 +1,6 @@
 """`labkit data make` and `labkit data inspect`, through the CLI entry point."""
+import pytest
+
 from labkit import data
 from labkit.cli import main
 
@@ -7,7 +9,7 @@ def test_make_then_inspect_then_load(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LABKIT_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "videos"
     assert main(["data", "make", "order", "--n", "6", "--out", str(out), "--frames", "8", "--size", "32",
-                 "--option", "gap=3", "--quiet"]) == 0
+                 "--data-option", "gap=3", "--data-option", "flash_size=[6, 10]", "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "wrote 6 clips" in printed and "data.folder(" in printed
     assert sorted(p.name for p in out.iterdir()) == ["blue-first", "manifest.csv", "red-first"]
@@ -35,8 +37,12 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     (tmp_path / "full" / "x").write_text("x")
     assert main(["data", "make", "order", "--out", str(tmp_path / "full")]) == 2
     assert "not empty" in capsys.readouterr().err
-    assert main(["data", "make", "order", "--out", str(tmp_path / "o2"), "--option", "gap"]) == 2
-    assert "KEY=VALUE" in capsys.readouterr().err
+    assert main(["data", "make", "order", "--out", str(tmp_path / "o2"), "--data-option", "gap"]) == 2
+    assert "--data-option 'gap': write KEY=VALUE" in capsys.readouterr().err
+    assert main(["data", "make", "order", "--out", str(tmp_path / "o3"), "--data-option", "gapp=3"]) == 2
+    assert "unknown option(s) ['gapp']" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # one name for data options across the CLI: --option is gone
+        main(["data", "make", "order", "--out", str(tmp_path / "o4"), "--option", "gap=3"])
 
 
 def test_overwrite_replaces_what_was_written_and_keeps_other_files(tmp_path, capsys):

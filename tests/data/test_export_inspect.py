@@ -1,16 +1,16 @@
-"""Writing a task as real media (the `labkit data make` path) and `inspect` of a folder."""
+"""Writing a task as real media (`data.write_dataset`, the `labkit data make` path) and `inspect` of a folder."""
 import numpy as np
 import pandas as pd
 import pytest
 
 from labkit import data
-from labkit.data.export import write_dataset, write_video
+from labkit.data.export import write_video
 
 
 @pytest.mark.parametrize("fmt,tolerance", [("mp4", 4), ("avi", 6), ("mkv", 2), ("webm", 5), ("png", 0)])
 def test_written_task_reads_back_with_its_labels(tmp_path, fmt, tolerance):
     ds = data.synthetic("order", n=6, frames=8, size=32, seed=1, gap=3)
-    table = write_dataset(ds, tmp_path / "out", fmt, progress=False)
+    table = data.write_dataset(ds, tmp_path / "out", fmt, progress=False)
     assert list(table.columns) == ["path", "label"] and len(table) == 6
     back = data.folder(tmp_path / "out", frames=8, size=32, progress=False)
     assert sorted(back.classes) == sorted(ds.classes)
@@ -24,9 +24,20 @@ def test_written_task_reads_back_with_its_labels(tmp_path, fmt, tolerance):
 
 def test_manifest_keeps_groups(tmp_path):
     ds = data.synthetic("digits", n=4, frames=4, size=16, seed=0)
-    table = write_dataset(ds, tmp_path / "o", "png", progress=False)
+    table = data.write_dataset(ds, tmp_path / "o", "png", progress=False)
     assert list(table.group) == [str(g) for g in ds.groups]
     assert list(pd.read_csv(tmp_path / "o" / "manifest.csv").columns) == ["path", "label", "group"]
+
+
+def test_a_second_write_needs_overwrite_and_replaces_only_what_was_written(tmp_path):
+    out = tmp_path / "o"
+    data.write_dataset(data.synthetic("order", n=8, frames=4, size=16, gap=2), out, "png", progress=False)
+    (out / "notes.md").write_text("mine")
+    smaller = data.synthetic("order", n=4, frames=4, size=16, gap=2, seed=1)
+    with pytest.raises(ValueError, match="is not empty; choose a new folder or pass overwrite=True"):
+        data.write_dataset(smaller, out, "png", progress=False)
+    data.write_dataset(smaller, out, "png", progress=False, overwrite=True)
+    assert len(data.folder(out, frames=4, size=16, progress=False)) == 4 and (out / "notes.md").read_text() == "mine"
 
 
 def test_odd_sizes_need_a_lossless_format(tmp_path):

@@ -87,7 +87,7 @@ def test_manifest_with_groups_and_relative_paths(media, tmp_path):
     assert ds.classes == ["2", "10"]  # natural order
     assert list(ds.labels) == [1, 0, 1, 0] and list(ds.groups[:3]) == ["p1", "p1", "p2"]
     assert ds.groups[3] == ds.paths[3]  # an empty group cell: a group of its own
-    assert ds.info["source"] == "manifest"
+    assert ds.recipe["kind"] == "manifest" and ds.recipe["csv"] == str(tmp_path / "list.csv")
 
 
 def test_file_backed_loading_reads_the_cache(media, tmp_path, isolated_cache):

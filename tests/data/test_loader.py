@@ -77,6 +77,8 @@ def test_flip_reverses_left_and_right_and_augment_for_knows_when_that_changes_th
     direction = data.synthetic("direction", n=8, frames=2, size=16)  # mirroring swaps left and right: no flips
     order = data.synthetic("order", n=8, frames=2, size=16, gap=1)  # mirroring keeps the class: flips
     assert {bright_side(data.augment_for(direction), s) for s in range(30)} == {"left"}
+    part = data.subset(direction, [0, 1])  # a split reads its task from the root recipe
+    assert {bright_side(data.augment_for(part), s) for s in range(30)} == {"left"}
     assert {bright_side(data.augment_for(order), s) for s in range(30)} == {"left", "right"}
 
 

@@ -19,7 +19,7 @@ def test_shapes_dtypes_balance(name, options, classes):
     assert ds.lengths is None and ds.paths is None
     assert ds.evidence_frames.shape == (43, 8) and ds.evidence_frames.dtype == np.bool_
     assert ds.evidence_mask(0).shape == (8, 32, 32)
-    assert ds.info["task"] == name and len(ds.report) == 0
+    assert ds.recipe["task"] == name and len(ds.report) == 0
 
 
 @pytest.mark.parametrize("name", ["direction", "order", "digits"])
@@ -142,19 +142,3 @@ def test_order_gap_range_is_drawn_per_clip_independently_of_the_class():
     assert abs(gaps[ds.labels == 0].mean() - gaps[ds.labels == 1].mean()) < 1.5
     with pytest.raises(ValueError, match=r"gap=\(3, 20\).*frames >= 21"):
         data.synthetic("order", n=4, frames=20, gap=(3, 20))
-
-
-@pytest.mark.parametrize("name,options", [("direction", {}), ("order", {}), ("order", {"gap": (2, 4)}),
-                                          ("digits", {"label": "direction"})])
-def test_info_is_a_recipe_for_the_same_clips(name, options):
-    """ds.info holds every option in effect (defaults too: order's gap resolved), and feeding it
-    back to `synthetic` regenerates the same clips; run folders record it."""
-    ds = data.synthetic(name, n=20, frames=6, size=32, seed=3, **options)
-    info = dict(ds.info)
-    assert info.pop("source") == "synthetic" and info["task"] == name
-    from labkit.data.synthetic import TASKS
-    assert set(TASKS[name].OPTIONS) <= set(info)
-    if name == "order":
-        assert info["gap"] == (options.get("gap") or 3)  # frames // 2 when not given
-    again = data.synthetic(info.pop("task"), **info)
-    assert np.array_equal(again._clips, ds._clips) and np.array_equal(again.labels, ds.labels)

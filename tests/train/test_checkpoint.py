@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from labkit import train
-from labkit.train import Callback, load_checkpoint
-from labkit.train.checkpoint import save_atomic, write_text_atomic
+from labkit.runs.record import load_checkpoint, save_atomic, write_text_atomic
+from labkit.train import Callback
 
 from .conftest import micro_model_like
 
@@ -23,9 +23,9 @@ def test_run_folder_files(micro_split, micro_model, tmp_path):
     assert config["model"] == json.loads(json.dumps(micro_model.config.to_dict()))
     assert config["train"]["epochs"] == 2 and config["train"]["batch_size"] == 8
     assert config["data"]["train"]["clips"] == len(tr) and config["data"]["val"]["clip_shape"] == [4, 16, 16, 3]
-    # how the clips were made travels with the run: the task and its options (order's gap)
-    info = config["data"]["train"]["info"]
-    assert info["task"] == "order" and info["gap"] == tr.info["gap"] and info["seed"] == 0
+    # how the clips were made travels with the run: the recipe rebuilds exactly the training clips
+    recipe = config["data"]["train"]["recipe"]
+    assert recipe == tr.recipe and recipe["of"]["options"]["gap"] == 2 and recipe["of"]["seed"] == 0
     history = pd.read_csv(run / "history.csv")
     pd.testing.assert_frame_equal(history, result.history, check_dtype=False)
     metrics = json.loads((run / "metrics.json").read_text())
@@ -132,3 +132,13 @@ def test_resume_into_another_folder_forks_the_run(micro_split, micro_model, tmp_
     assert len(pd.read_csv(tmp_path / "a" / "history.csv")) == 1  # the original is left as it was
     with pytest.raises(ValueError, match="patience"):
         train.fit(micro_model, tr, va, epochs=1, early_stopping=True, **FAST)
+
+
+def test_a_run_folder_has_one_writer(micro_split, micro_model, tmp_path):
+    from labkit.runs.record import writer_lock
+
+    tr, va = micro_split
+    with writer_lock(tmp_path / "run"):  # as if another training run were writing there
+        with pytest.raises(ValueError, match="another training run"):
+            train.fit(micro_model, tr, va, epochs=1, run_dir=tmp_path / "run", **FAST)
+    train.fit(micro_model, tr, va, epochs=1, run_dir=tmp_path / "run", **FAST)  # free again

@@ -29,22 +29,22 @@ def test_explicit_devices_pass_through():
 
 def test_amp_resolution_per_device(monkeypatch):
     cpu, cuda, mps = torch.device("cpu"), torch.device("cuda"), torch.device("mps")
-    assert resolve_precision(False, cpu).dtype is None
-    assert resolve_precision(True, cpu).dtype is torch.bfloat16
-    assert resolve_precision(True, cpu).grad_scaler() is None
+    assert resolve_precision("fp32", cpu).dtype is None
+    assert resolve_precision("auto", cpu).dtype is torch.bfloat16
+    assert not resolve_precision("auto", cpu).grad_scaler().is_enabled()  # bf16 needs no loss scaling
     with pytest.raises(ValueError, match="fp16.*CPU"):
         resolve_precision("fp16", cpu)
-    with pytest.raises(ValueError, match="amp='half'"):
+    with pytest.raises(ValueError, match="precision='half'"):
         resolve_precision("half", cpu)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
-    assert resolve_precision(True, cuda).name == "bf16"
+    assert resolve_precision("auto", cuda).name == "bf16"
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
-    fp16 = resolve_precision(True, cuda)
+    fp16 = resolve_precision("auto", cuda)
     assert fp16.dtype is torch.float16
     with warnings.catch_warnings():  # "CUDA is not available. Disabling" on this CPU-only machine
         warnings.simplefilter("ignore")
         assert isinstance(fp16.grad_scaler(), torch.amp.GradScaler)
-    assert resolve_precision(True, mps).name == "fp16"
+    assert resolve_precision("auto", mps).name == "fp16"
 
 
 def test_cpu_bf16_autocast_runs_the_forward_in_bf16():

@@ -132,14 +132,14 @@ def test_early_stopping_stops_when_nothing_improves(micro_split, micro_model):
     assert len(result.history) == 3  # best at epoch 1, then 2 epochs without improvement
     assert "early stopping" in result.stopped and result.best_epoch == 1
     result = train.fit(micro_model, tr, None, epochs=6, lr=0.0,
-                       early_stopping=EarlyStopping(patience=1, monitor="loss", min_delta=1.0), **FAST)
+                       callbacks=[EarlyStopping(patience=1, monitor="loss", min_delta=1.0)], **FAST)
     assert len(result.history) == 2
 
 
 def test_early_stopping_on_a_missing_metric_explains(micro_split, micro_model):
     tr, _ = micro_split
     with pytest.raises(ValueError, match="no validation set"):
-        train.fit(micro_model, tr, None, epochs=2, early_stopping=EarlyStopping(1, monitor="val_accuracy"), **FAST)
+        train.fit(micro_model, tr, None, epochs=2, callbacks=[EarlyStopping(1, monitor="val_accuracy")], **FAST)
 
 
 def test_bad_arguments_name_the_fix(micro_split, micro_model):
@@ -154,7 +154,7 @@ def test_bad_arguments_name_the_fix(micro_split, micro_model):
 
 def test_bf16_autocast_on_cpu_trains(micro_split, micro_model):
     tr, va = micro_split
-    result = train.fit(micro_model, tr, va, epochs=1, amp="bf16", **FAST)
+    result = train.fit(micro_model, tr, va, epochs=1, precision="bf16", **FAST)
     assert math.isfinite(result.history["loss"].iloc[0])
     assert all(p.dtype is torch.float32 for p in result.model.parameters())  # master weights stay fp32
 
@@ -193,5 +193,5 @@ def test_clips_per_s_matches_seconds(micro_split, micro_model):
 def test_loader_workers_give_the_same_training(micro_split):
     tr, va = micro_split
     a = train.fit(micro_model_like(), tr, va, epochs=1, **FAST).model.state_dict()
-    b = train.fit(micro_model_like(), tr, va, epochs=1, num_workers=1, **FAST).model.state_dict()
+    b = train.fit(micro_model_like(), tr, va, epochs=1, workers=1, **FAST).model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)

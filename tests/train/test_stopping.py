@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from labkit import train
-from labkit.train import Callback, load_checkpoint
+from labkit.runs import load_checkpoint
+from labkit.train import Callback
 
 FAST = dict(batch_size=8, progress=False, device="cpu", threads=1)  # 1 thread: tiny ops, busy cores
 

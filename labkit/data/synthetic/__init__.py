@@ -34,7 +34,9 @@ def synthetic(name: str, n: int = 2000, frames: int = 16, size: int = 64, seed: 
     direction(speed, radius); order(gap=frames // 2 or a (low, high) range, duration=1, flash_size);
     digits(label="digit" or "direction", digit_size, speed).
     workers: threads (default: up to 4 CPU cores); the output does not depend on it.
-    Returns a ClipDataset with `evidence_frames` (N, T) and `evidence_mask(i)` (T, H, W).
+    Returns a ClipDataset with `evidence_frames` (N, T), `evidence_mask(i)` (T, H, W) and a
+    recipe {"kind": "synthetic", "task", "n", "frames", "size", "seed", "options": every option in
+    effect} (workers is not part of it: it never changes the clips).
     """
     if name not in TASKS:
         raise ValueError(f"unknown synthetic task {name!r}; choose one of {sorted(TASKS)}")
@@ -60,10 +62,15 @@ def synthetic(name: str, n: int = 2000, frames: int = 16, size: int = 64, seed: 
     with ThreadPoolExecutor(workers) as pool:  # numpy releases the GIL in the heavy loops
         parts = list(pool.map(make, range(-(-n // CHUNK))))
     groups = None if parts[0][1] is None else np.concatenate([g for _, g in parts])
-    # every option with its value in effect (defaults too), so a run folder says what the data was
-    resolved = {**task.OPTIONS, **options}
-    if hasattr(task, "resolve"):
-        resolved = task.resolve(frames, **resolved)
-    info = {"source": "synthetic", "task": name, "n": n, "frames": frames, "size": size, "seed": seed, **resolved}
+    recipe = {"kind": "synthetic", "task": name, "n": int(n), "frames": int(frames), "size": int(size),
+              "seed": int(seed), "options": resolved_options(name, frames, options)}
     return ClipDataset(clips, labels, classes, name, groups=groups,
-                       evidence=Evidence.concat([e for e, _ in parts]), info=info)
+                       evidence=Evidence.concat([e for e, _ in parts]), recipe=recipe)
+
+
+def resolved_options(name: str, frames: int, options: dict) -> dict:
+    """Every option of task `name` with its value in effect (defaults too, order's gap resolved
+    from None to frames // 2), so a recipe says exactly what the data was."""
+    task = TASKS[name]
+    resolved = {**task.OPTIONS, **options}
+    return task.resolve(frames, **resolved) if hasattr(task, "resolve") else resolved

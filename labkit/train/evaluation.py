@@ -97,10 +97,12 @@ def predict_loader(model, loader, precision, use_lengths: bool):
         model.train(was_training)
 
 
-def evaluate(model, ds, batch_size: int = 64, device="auto", amp=False, num_workers: int = 0) -> EvalResult:
+def evaluate(model, ds, batch_size: int = 64, device="auto", precision: str = "fp32",
+             workers: int = 0) -> EvalResult:
     """Run `model` over every clip of `ds` and compute its metrics (see EvalResult).
 
-    The model is moved to `device` ("auto": CUDA, else MPS, else CPU) and stays there.
+    The model is moved to `device` ("auto": CUDA, else MPS, else CPU) and stays there;
+    precision as `TrainConfig.precision`; workers: data-loader processes.
     """
     if len(ds) == 0:
         raise ValueError("evaluate: the dataset is empty")
@@ -109,8 +111,8 @@ def evaluate(model, ds, batch_size: int = 64, device="auto", amp=False, num_work
                          f"has {ds.num_classes} ({ds.classes}); evaluate on data with the same classes")
     dev = resolve_device(device)
     model.to(dev)
-    precision = resolve_precision(amp, dev)
-    loader = data.make_loader(ds, batch_size, shuffle=False, num_workers=num_workers,
+    precision = resolve_precision(precision, dev)
+    loader = data.make_loader(ds, batch_size, shuffle=False, num_workers=workers,
                               pin_memory=dev.type == "cuda")
     probs, labels = [], []
     for logits, y in predict_loader(model, loader, precision, use_lengths=ds.lengths is not None):
