@@ -1,58 +1,22 @@
 """`labkit train` and `labkit evaluate`: train a preset on synthetic or folder data into a run
-folder, or evaluate a run on data. Both print progress, then the metrics as ONE JSON object on
-the last line of stdout (so scripts can `tail -n1 | jq`)."""
+folder, or evaluate a run. Both print progress, then the metrics as ONE JSON object on the last
+line of stdout (so scripts can `tail -n1 | jq`).
+
+The training options are generated from `train.TrainConfig`'s fields (names, help, choices), and
+the model options from `--set KEY=VALUE` over `models.DCRNConfig`, so neither is declared twice.
+"""
 from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 
-
-def load_data(spec: str, n: int, frames: int, size: int, seed: int):
-    """`synthetic:NAME` -> data.synthetic(NAME, n, frames, size, seed); anything else is a folder."""
-    from labkit import data
-
-    if spec.startswith("synthetic:"):
-        return data.synthetic(spec.split(":", 1)[1], n=n, frames=frames, size=size, seed=seed)
-    return data.folder(spec, frames=frames, size=size)
-
-
-def parse_overrides(pairs: list[str]) -> dict:
-    """["hidden_size=32", "conv_channels=16,32", "cell=lstm"] -> DCRNConfig overrides.
-
-    Values are read as JSON where they parse (numbers, true/false, [lists]); comma-separated
-    values become tuples, as does a single value for a tuple setting (conv_channels=16); anything
-    else stays a string.
-    """
-    from labkit.models import DCRNConfig
-
-    fields = {f.name: f for f in dataclasses.fields(DCRNConfig)}
-    tuple_fields = {name for name, f in fields.items() if isinstance(f.default, tuple)}
-    out = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--set {pair!r}: expected key=value, e.g. --set hidden_size=32")
-        if key not in fields:
-            raise ValueError(f"--set {key}: not a model setting; valid keys: {', '.join(sorted(fields))}")
-        parts = [_json_or_text(p) for p in raw.split(",")] if "," in raw and not raw.startswith("[") else None
-        value = tuple(parts) if parts is not None else _json_or_text(raw)
-        if isinstance(value, list) or (key in tuple_fields and not isinstance(value, tuple)):
-            value = tuple(value) if isinstance(value, list) else (value,)  # conv_channels=16 -> (16,)
-        out[key] = value
-    return out
-
-
-def _json_or_text(text: str):
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+from .data_source import add_data_arguments, load_spec, run_data
+from .options import dataclass_overrides, parse_value
 
 
 def _print_json(obj: dict) -> None:
     """The one machine-readable line: strict JSON (NaN/inf become null)."""
-    from labkit.train.checkpoint import json_ready
+    from labkit.runs.record import json_ready
 
     print(json.dumps(json_ready(obj), default=str), flush=True)
 
@@ -64,21 +28,51 @@ def _is_main_process() -> bool:
     return from_env().is_main
 
 
+def add_config_arguments(p, cls) -> None:
+    """One option per field of dataclass `cls` (`--batch-size` for batch_size), its help and
+    choices from the field's metadata; a bool field gets --name / --no-name. Values parse as
+    JSON where they can (`--grad-clip 1.0`, `--momentum none` is None) and are checked by
+    `cls.validate`, whose message names the setting and the fix."""
+    for f in dataclasses.fields(cls):
+        flag, meta = "--" + f.name.replace("_", "-"), f.metadata
+        choices = meta.get("choices")
+        shown = f"; one of {', '.join(str(c).lower() for c in choices)}" if choices else ""
+        help_ = f"{meta.get('help', '')}{shown} (default: {str(f.default).lower()})"
+        if isinstance(f.default, bool):
+            p.add_argument(flag, action="store_true", default=None, help=help_)
+            p.add_argument("--no-" + flag[2:], dest=f.name, action="store_false", default=None,
+                           help=f"turn {flag} off")
+        else:
+            p.add_argument(flag, type=_value, default=None, metavar=f.name.upper(), help=help_)
+
+
+def _value(text: str):
+    """A command-line value: JSON where it parses, 'none' for None, else the text."""
+    return None if text.lower() == "none" else parse_value(text)
+
+
+def config_from_args(args, cls):
+    """`cls()` with every option the user gave."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name) is not None}
+    return cls(**given).validate()
+
+
 def _train(args) -> int:
     from labkit import data, models, train
 
-    ds = load_data(args.data, args.n, args.frames, args.size, args.seed)
-    tr, va = data.split(ds, (1 - args.val_split, args.val_split), seed=args.seed)
-    model = models.preset(args.preset, num_classes=ds.num_classes, img_size=args.size, seed=args.seed,
-                          **parse_overrides(args.set or []))
+    cfg = config_from_args(args, train.TrainConfig)
+    if not 0 < args.val_split < 1:
+        raise ValueError(f"--val-split {args.val_split}: the share of clips held out for validation must lie "
+                         f"between 0 and 1, e.g. --val-split 0.15")
+    overrides = dataclass_overrides(models.DCRNConfig, args.set, "--set", "hidden_size=32")
+    ds = load_spec(args.data, args.data_option, args.clips, args.frames or 16, args.size or 64, cfg.seed)
+    tr, va = data.split(ds, (1 - args.val_split, args.val_split), seed=cfg.seed)
+    model = models.preset(args.preset, num_classes=ds.num_classes, seed=cfg.seed,
+                          **{"img_size": int(ds[0][0].shape[1]), **overrides})
     if _is_main_process():
         print(f"training {args.preset} on {ds!r}: {len(tr)} train / {len(va)} val clips -> {args.out}", flush=True)
-    result = train.fit(model, tr, va, epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
-                       lr=args.lr, weight_decay=args.weight_decay, scheduler=args.scheduler,
-                       grad_clip=args.grad_clip, amp=_amp(args.amp), device=args.device, seed=args.seed,
-                       early_stopping=args.early_stopping, augment=not args.no_augment, run_dir=args.out,
-                       resume=args.out if args.resume else None, num_workers=args.workers,
-                       progress=not args.no_progress, threads=args.threads)
+    result = train.fit(model, tr, va, cfg, run_dir=args.out, resume=args.out if args.resume else None,
+                       progress=not args.no_progress)
     if _is_main_process():
         _print_json({**result.metrics, "run_dir": str(result.run_dir)})
     return 0
@@ -87,58 +81,37 @@ def _train(args) -> int:
 def _evaluate(args) -> int:
     from labkit import runs, train
 
-    shape = ((runs.read_config(args.run_dir).get("data") or {}).get("train") or {}).get("clip_shape") or [16, 64]
-    frames = args.frames or shape[0]
-    size = args.size or shape[1]
+    config = runs.read_config(args.run_dir)
     model = runs.load(args.run_dir)
-    ds = load_data(args.data, args.n, frames, size, args.seed)
+    ds, split = run_data(args, config)
     result = train.evaluate(model, ds, batch_size=args.batch_size, device=args.device)
     print(result.per_class.to_string(), flush=True)
     if args.predictions:
         result.predictions.to_csv(args.predictions, index=False)
         print(f"wrote {args.predictions}", flush=True)
-    _print_json({**result.to_dict(), "run_dir": args.run_dir, "data": args.data})
+    _print_json({**result.to_dict(), "run_dir": args.run_dir, "split": split, "data": ds.recipe})
     return 0
 
 
-def _amp(text: str):
-    return {"off": False, "auto": True}.get(text, text)
-
-
-def _data_args(p, frames_default, size_default, seed_default, seed_help) -> None:
-    p.add_argument("--data", required=True, help="synthetic:direction|order|digits, or a folder of clips")
-    p.add_argument("--n", type=int, default=2000, help="clips to generate (synthetic data)")
-    p.add_argument("--frames", type=int, default=frames_default, help="frames per clip (evaluate: the run's)")
-    p.add_argument("--size", type=int, default=size_default, help="frame side in pixels (evaluate: the run's)")
-    p.add_argument("--seed", type=int, default=seed_default, help=seed_help)
-    p.add_argument("--batch-size", type=int, default=32, help="global batch size")
-    p.add_argument("--device", default="auto", help="auto (CUDA, else MPS, else CPU), cpu, cuda, mps")
-
-
 def register(sub) -> None:
+    from labkit import models, train
+
     p = sub.add_parser("train", help="train a preset; last stdout line: final metrics as JSON")
-    _data_args(p, 16, 64, 0, "data, split and training seed")
-    p.add_argument("--preset", default="default", help="model preset: seed, default, frame-only")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a model setting (repeatable)")
-    p.add_argument("--epochs", type=int, default=10)
+    add_data_arguments(p, run=False)
+    p.add_argument("--preset", default="default", choices=sorted(models.PRESETS), help="model preset")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a model setting (repeatable), e.g. --set cell=lstm --set conv_channels=16,32")
+    p.add_argument("--val-split", type=float, default=0.15, help="share of clips held out for validation")
     p.add_argument("--out", required=True, help="run folder to write (config.json, history.csv, best.pt, ...)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
-    p.add_argument("--val-split", type=float, default=0.15, help="fraction of clips held out for validation")
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd", "rmsprop"])
-    p.add_argument("--scheduler", default=None, choices=["cosine", "step", "onecycle"])
-    p.add_argument("--grad-clip", type=float, default=None, help="max gradient norm")
-    p.add_argument("--amp", default="off", choices=["off", "auto", "bf16", "fp16"], help="mixed precision")
-    p.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE")
-    p.add_argument("--no-augment", action="store_true", help="train without clip augmentation")
-    p.add_argument("--workers", type=int, default=0, help="data loader worker processes")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_config_arguments(p.add_argument_group("training (train.TrainConfig)"), train.TrainConfig)
     p.set_defaults(func=_train)
 
     e = sub.add_parser("evaluate", help="evaluate a run's best model; last stdout line: metrics as JSON")
-    e.add_argument("run_dir", help="a run folder written by `labkit train`")
-    _data_args(e, None, None, 1, "synthetic data seed (default 1: clips not seen by a run trained on seed 0)")
+    e.add_argument("run_dir", help="a run folder written by `labkit train` or train.fit")
+    add_data_arguments(e, run=True)
+    e.add_argument("--batch-size", type=int, default=64, help="clips per forward pass")
+    e.add_argument("--device", default="auto", help="auto (CUDA, else MPS, else CPU), cpu, cuda, mps")
     e.add_argument("--predictions", default="", help="also write the per-clip predictions CSV here")
     e.set_defaults(func=_evaluate)

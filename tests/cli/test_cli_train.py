@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from labkit.cli import main
-from labkit.cli.train import parse_overrides
+from labkit.cli.options import dataclass_overrides
+from labkit.models import DCRNConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = ["--data", "synthetic:order", "--n", "32", "--frames", "4", "--size", "16", "--threads", "1",
+TINY = ["--data", "synthetic:order", "--clips", "32", "--frames", "4", "--size", "16", "--threads", "1",
         "--set", "conv_channels=4", "--set", "hidden_size=8", "--set", "head_hidden=0"]
 
 
@@ -30,7 +31,7 @@ def test_train_then_evaluate_print_json_last(tmp_path, capsys):
     config = json.loads((out / "config.json").read_text())
     assert config["model"]["conv_channels"] == [4] and config["model"]["hidden_size"] == 8
 
-    assert main(["evaluate", str(out), "--data", "synthetic:order", "--n", "16",
+    assert main(["evaluate", str(out), "--data", "synthetic:order", "--clips", "16",
                  "--predictions", str(tmp_path / "pred.csv")]) == 0
     ev = _last_json(capsys.readouterr().out)
     assert ev["clips"] == 16 and 0 <= ev["top1"] <= 1 and ev["top5"] is None
@@ -62,12 +63,16 @@ def test_bad_input_is_one_clear_line(tmp_path, capsys):
     assert "run folder" in capsys.readouterr().err
 
 
+def parse_overrides(pairs):
+    return dataclass_overrides(DCRNConfig, pairs, "--set", "hidden_size=32")
+
+
 def test_set_values_are_parsed():
     assert parse_overrides(["hidden_size=32", "conv_channels=16,32", "cell=lstm", "batch_norm=false",
                             "drop_rate=0.1", "mean=[0.4, 0.4, 0.4]", "std=0.3"]) == {
         "hidden_size": 32, "conv_channels": (16, 32), "cell": "lstm", "batch_norm": False, "drop_rate": 0.1,
         "mean": (0.4, 0.4, 0.4), "std": (0.3,)}
-    with pytest.raises(ValueError, match="key=value"):
+    with pytest.raises(ValueError, match="KEY=VALUE"):
         parse_overrides(["hidden_size"])
 
 
@@ -93,3 +98,57 @@ def test_train_on_a_folder_of_frame_folders(tmp_path, capsys, monkeypatch):
     assert metrics["epochs"] == 1
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert sorted(config["data"]["train"]["classes"]) == ["bright", "dark"]
+
+
+def test_evaluate_without_data_rebuilds_the_runs_own_data(tmp_path, capsys):
+    """train on order with gap 3, then `labkit evaluate RUN` alone evaluates on order with gap 3."""
+    out = tmp_path / "run"
+    args = [a for a in TINY if a != "synthetic:order"]
+    args[args.index("--data") + 1:args.index("--data") + 1] = ["synthetic:order"]
+    assert main(["train", *args, "--data-option", "gap=3", "--epochs", "1", "--batch-size", "8",
+                 "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out)]) == 0
+    ev = _last_json(capsys.readouterr().out)
+    assert ev["split"] == "val" and ev["clips"] == 5  # the run's own 15% of 32 clips
+    assert ev["data"]["kind"] == "subset" and ev["data"]["of"]["task"] == "order"
+    assert ev["data"]["of"]["options"]["gap"] == 3 and ev["data"]["of"]["frames"] == 4
+    config = json.loads((out / "config.json").read_text())
+    assert ev["data"] == config["data"]["val"]["recipe"]
+
+    assert main(["evaluate", str(out), "--split", "fresh"]) == 0
+    fresh = _last_json(capsys.readouterr().out)
+    assert fresh["data"]["kind"] == "synthetic" and fresh["data"]["options"]["gap"] == 3
+    assert fresh["data"]["seed"] == 1 and fresh["clips"] == 32  # new clips of the same task
+    assert main(["evaluate", str(out), "--split", "train"]) == 0
+    assert _last_json(capsys.readouterr().out)["clips"] == 27
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--data", "synthetic:direction"], "has classes"),
+    (["--data", "synthetic:order", "--size", "16"], "pass --size 32"),
+    (["--data-option", "gap=2"], "without --data the run's own recipe"),
+])
+def test_evaluate_refuses_data_that_contradicts_the_run(run_dir_fixture, capsys, extra, message):
+    assert main(["evaluate", str(run_dir_fixture), "--clips", "8", *extra] if "--data" in extra
+                else ["evaluate", str(run_dir_fixture), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1  # one line, no traceback
+
+
+def test_training_options_come_from_train_config(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = capsys.readouterr().out
+    for flag in ("--batch-size", "--momentum", "--grad-clip", "--precision", "--early-stopping", "--no-augment"):
+        assert flag in help_text, flag
+    assert "patience" in help_text and "fp32, bf16, fp16, auto" in help_text
+    rc = main(["train", *TINY, "--grad-clip", "-1", "--out", str(tmp_path / "r")])
+    assert rc == 2 and "grad_clip=-1 is out of range" in capsys.readouterr().err
+    rc = main(["train", *TINY, "--val-split", "0", "--out", str(tmp_path / "r")])
+    assert rc == 2 and "--val-split 0" in capsys.readouterr().err
+    assert main(["train", *TINY, "--epochs", "1", "--batch-size", "8", "--momentum", "0", "--optimizer", "sgd",
+                 "--no-augment", "--out", str(tmp_path / "gd"), "--no-progress"]) == 0
+    config = json.loads((tmp_path / "gd" / "config.json").read_text())
+    assert config["train"]["momentum"] == 0 and config["train"]["optimizer"] == "sgd"
+    assert config["train"]["augment"] is False
