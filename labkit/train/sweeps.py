@@ -24,9 +24,17 @@ from .engine import describe_data, fit
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 
 
-def grid_points(grid: dict) -> list[dict]:
+def grid_points(grid) -> list[dict]:
     """Every combination of a dict of lists, in order (the last key varies fastest):
-    {"cell": ["rnn", "gru"], "seed": [0, 1]} -> [{"cell": "rnn", "seed": 0}, {"cell": "rnn", "seed": 1}, ...]."""
+    {"cell": ["rnn", "gru"], "seed": [0, 1]} -> [{"cell": "rnn", "seed": 0}, {"cell": "rnn", "seed": 1}, ...];
+    a list of dicts is taken as the points themselves (settings that go together, such as an
+    optimizer and its learning rate); every point must have the same keys."""
+    if isinstance(grid, (list, tuple)):
+        points = [dict(p) for p in grid]
+        if not points or any(set(p) != set(points[0]) for p in points):
+            raise ValueError("grid as a list must hold points (dicts) with the same keys, e.g. "
+                             "[{'optimizer': 'sgd', 'lr': 0.01}, {'optimizer': 'adam', 'lr': 0.003}]")
+        return points
     for key, values in grid.items():
         if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__") or not len(values):
             raise ValueError(f"grid[{key!r}] must be a non-empty list of values, e.g. {key}=[...]; got {values!r}")
@@ -72,14 +80,15 @@ def _finished(run_dir: Path, model, cfg: TrainConfig, train_ds) -> bool:
     return metrics["epochs"] >= cfg.epochs or metrics["stopped"] is not None
 
 
-def sweep(build, train_ds, val_ds, grid: dict, root, *, config: TrainConfig | None = None, callbacks=(),
+def sweep(build, train_ds, val_ds, grid, root, *, config: TrainConfig | None = None, callbacks=(),
           progress: bool = True, **fit_overrides) -> pd.DataFrame:
     """Train one run per point of `grid` into `root/<run_name(point)>` and return their runs table.
 
     build: a preset name ("default": sized for train_ds) or a function `build(**settings, seed=s)`
     -> DCRN, where settings are the point's keys that are not TrainConfig fields. grid: a dict of
     lists over model and training settings, `seed` included (it seeds the model's initial weights
-    and the training); e.g. {"cell": ["rnn", "gru"], "lr": [1e-3, 3e-3], "seed": [0, 1, 2]}.
+    and the training), e.g. {"cell": ["rnn", "gru"], "lr": [1e-3, 3e-3], "seed": [0, 1, 2]} for
+    every combination, or a list of points (dicts) for settings that go together.
     config / **fit_overrides: the training settings shared by every run; callbacks go to every fit.
     A point whose folder already holds the finished run is skipped, a partial one is resumed, so
     re-running a sweep (after an interruption, or with more seeds) trains only what is missing.
@@ -102,6 +111,6 @@ def sweep(build, train_ds, val_ds, grid: dict, root, *, config: TrainConfig | No
         fit(model, train_ds, val_ds, cfg, callbacks=callbacks, run_dir=run_dir, resume=resume, progress=False)
     bar.close()
     table = runs.table(root).set_index("run").loc[[run_name(p) for p in points]].reset_index()
-    for key in grid:
+    for key in points[0]:
         table[key] = [p[key] for p in points]
     return table

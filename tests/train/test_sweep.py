@@ -20,6 +20,10 @@ def test_grid_points_and_names():
                       {"cell": "gru", "seed": 0}, {"cell": "gru", "seed": 1}]
 
     assert run_name({"conv_channels": (8, 16), "lr": 0.003}) == "conv_channels=8-16,lr=0.003"
+    pairs = [{"optimizer": "sgd", "lr": 0.01}, {"optimizer": "adam", "lr": 0.003}]
+    assert grid_points(pairs) == pairs
+    with pytest.raises(ValueError, match="same keys"):
+        grid_points([{"lr": 0.1}, {"optimizer": "sgd"}])
     with pytest.raises(ValueError, match="non-empty list"):
         train.sweep(_tiny, None, None, {"cell": "rnn"}, "x")
 
