@@ -3,25 +3,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 
 from labkit import data
-from labkit.data.export import write_dataset
 
-
-def _seconds(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def _timed(fn) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process incl. the kernel's): CPU time shows the work when
-    other jobs share the cores and stretch the wall time."""
-    before, start = os.times(), time.perf_counter()
-    fn()
-    after = os.times()
-    return time.perf_counter() - start, (after.user - before.user) + (after.system - before.system)
+from .timing import timed
 
 
 def rows(quick: bool = False) -> list[dict]:
@@ -31,7 +16,7 @@ def rows(quick: bool = False) -> list[dict]:
     out = []
     for name in ("direction", "order", "digits"):
         # best of two: the first 2 GB allocation in a process can cost seconds of page faults alone
-        (secs, cpu), (secs2, _) = sorted(_timed(lambda: data.synthetic(name, n=n, frames=16, size=64, seed=0))
+        (secs, cpu), (secs2, _) = sorted(timed(lambda: data.synthetic(name, n=n, frames=16, size=64, seed=0))
                                          for _ in range(2))
         scaled = secs * 10_000 / n
         out.append({"name": f"synthetic {name}: {n:,} clips 16x64x64x3", "value": round(secs, 2), "unit": "s",
@@ -41,9 +26,9 @@ def rows(quick: bool = False) -> list[dict]:
                             f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"})
     clips = 8 if quick else 48
     with tempfile.TemporaryDirectory() as tmp:
-        write_dataset(data.synthetic("digits", n=clips, frames=32, size=128, seed=0), f"{tmp}/videos", progress=False)
+        data.write_dataset(data.synthetic("digits", n=clips, frames=32, size=128, seed=0), f"{tmp}/videos", progress=False)
         load = lambda: data.folder(f"{tmp}/videos", frames=16, size=64, cache_dir=f"{tmp}/cache", progress=False)
-        cold, warm = _seconds(load), _seconds(load)
+        cold, warm = timed(load)[0], timed(load)[0]
     out.append({"name": f"folder load, {clips} mp4 clips 32x128x128 -> 16x64x64: cold / cached",
                 "value": round(cold / warm, 1),
                 "unit": "x faster", "target": ">= 3x", "ok": cold / warm >= 3,

@@ -14,10 +14,11 @@ Every core computes and augmentation runs in the main process: on an idle 2-core
 from __future__ import annotations
 
 import math
+import tempfile
 
 import torch
 
-from labkit import data, models, train
+from labkit import data, runs, train
 
 FULL = dict(n=2000, frames=16, size=64, budget_s=60.0, max_epochs=100)
 QUICK = dict(n=160, frames=8, size=32, budget_s=3.0, max_epochs=2)
@@ -36,23 +37,26 @@ class StopAtAccuracy(train.Callback):
             state.request_stop(f"reached val_accuracy {self.target}")
 
 
-def race(preset: str, tr, va, budget_s: float, max_epochs: int, target: float | None = None,
-         batch_size: int = 16, lr: float = 3e-3, seed: int = 0, threads: int | None = None,
-         augment: bool = True, num_workers: int = 0, **overrides) -> dict:
-    """Train `preset` until `target` val accuracy or `budget_s` training seconds, whichever first.
+def race(tr, va, cells: list[str], budget_s: float, max_epochs: int, target: float, batch_size: int = 16,
+         lr: float = 3e-3, seed: int = 0, threads: int | None = None, workers: int = 0) -> dict[str, dict]:
+    """Train the `default` preset with each temporal `cell` ("none": the frame-only preset) until
+    `target` val accuracy or `budget_s` training seconds, whichever comes first: one `train.sweep`.
 
-    Returns best/final val accuracy, the training seconds and training clips after which `target`
-    was first reached (NaN if never), epochs run, clips/s, and the history.
+    Returns per cell: best/final val accuracy, the training seconds and training clips after
+    which `target` was first reached (NaN if never), epochs run, clips/s, and the history.
     """
-    model = models.preset(preset, num_classes=tr.num_classes, img_size=tr[0][0].shape[1], seed=seed, **overrides)
-    callbacks = [train.TimeLimit(budget_s)] + ([StopAtAccuracy(target)] if target is not None else [])
-    result = train.fit(model, tr, va, epochs=max_epochs, batch_size=batch_size, lr=lr, seed=seed,
-                       scheduler=None, callbacks=callbacks, progress=False, threads=threads, augment=augment,
-                       num_workers=num_workers)
-    h = result.history
+    with tempfile.TemporaryDirectory() as root:
+        table = train.sweep("default", tr, va, grid={"cell": cells}, root=root, progress=False,
+                            callbacks=[train.TimeLimit(budget_s), StopAtAccuracy(target)], epochs=max_epochs,
+                            batch_size=batch_size, lr=lr, seed=seed, threads=threads, workers=workers)
+        histories = {row.cell: runs.history(row.path) for row in table.itertuples()}
+    return {cell: _race_figures(h, target) for cell, h in histories.items()}
+
+
+def _race_figures(h, target: float) -> dict:
     elapsed = h["seconds"].cumsum()
     seen = (h["seconds"] * h["clips_per_s"]).cumsum()  # training clips processed so far
-    hit = h.index[h["val_accuracy"] >= target] if target is not None else []
+    hit = h.index[h["val_accuracy"] >= target]
     return {"best_val_accuracy": float(h["val_accuracy"].max()), "final_val_accuracy": float(h["val_accuracy"].iloc[-1]),
             "seconds_to_target": float(elapsed[hit[0]]) if len(hit) else math.nan,
             "clips_to_target": float(seen[hit[0]]) if len(hit) else math.nan,
@@ -69,8 +73,8 @@ def rows(quick: bool = False) -> list[dict]:
     # all cores compute, augmentation in the main process: on a quiet 2-core CPU this ran ~295 clips/s
     # against ~215 for one compute thread + one loader worker (which wins only when the CPU is busy)
     threads, workers = torch.get_num_threads(), 0
-    d = race("default", tr, va, p["budget_s"], p["max_epochs"], target=TARGET, threads=threads, num_workers=workers)
-    f = race("frame-only", tr, va, p["budget_s"], p["max_epochs"], threads=threads, num_workers=workers)
+    result = race(tr, va, ["gru", "none"], p["budget_s"], p["max_epochs"], TARGET, threads=threads, workers=workers)
+    d, f = result["gru"], result["none"]
     budget = f"<= {p['budget_s']:g} s of training"
     return [
         {"name": f"default: best val accuracy, direction {shape}, {budget}", "value": round(d["best_val_accuracy"], 4),

@@ -3,19 +3,9 @@ figures a notebook carries are. Measured in-process (no browser); the CPU is sha
 latency is the median of several moves."""
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 
-
-def _median_ms(fn, n: int) -> float:
-    times = []
-    for i in range(n):
-        start = time.perf_counter()
-        fn(i)
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+from .timing import median_seconds
 
 
 def rows(quick: bool = False) -> list[dict]:
@@ -30,9 +20,9 @@ def rows(quick: bool = False) -> list[dict]:
     def move(i):
         hidden.value = options[i % len(options)]
 
-    table_ms = _median_ms(move, n)
+    table_ms = 1000 * median_seconds(move, n)
     builder.view.selected_index = 1  # diagram tab: the plotly figure is redrawn too
-    diagram_ms = _median_ms(move, n)
+    diagram_ms = 1000 * median_seconds(move, n)
     rng = np.random.default_rng(0)
     clip = rng.integers(0, 256, (16, 64, 64, 3), dtype=np.uint8)  # noise: the worst case for PNG
     maps = rng.normal(size=(16, 64, 64))

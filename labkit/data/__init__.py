@@ -12,13 +12,13 @@
 """
 from .dataset import ClipDataset, subset
 from .export import write_dataset
-from .folder import folder, manifest
+from .files import folder, manifest
 from .inspection import Inspection, inspect
 from .loader import make_loader, set_epoch
 from .problems import DataError
 from .recipes import fresh_recipe, from_recipe
-from .split import split, split_indices
-from .synthetic import TASKS, synthetic
+from .splitting import split, split_indices
+from .tasks import TASKS, synthetic
 from .transforms import augment_for, channel_stats, clip_augment
 
 __all__ = ["ClipDataset", "DataError", "Inspection", "TASKS", "augment_for", "channel_stats", "clip_augment",

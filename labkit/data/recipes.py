@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from .dataset import ClipDataset, root_recipe, subset
-from .folder import folder, manifest
-from .synthetic import synthetic
+from .files import folder, manifest
+from .tasks import synthetic
 
 KEYS = {
     "synthetic": ("task", "n", "frames", "size", "seed", "options"),

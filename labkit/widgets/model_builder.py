@@ -29,6 +29,46 @@ def _options(values, current) -> list:
     return sorted({*values, current})
 
 
+def _cnn_controls(config: models.DCRNConfig, frames: int, max_blocks: int) -> dict:
+    """The per-frame CNN's controls (the channels per block are `ModelBuilder.channel_controls`)."""
+    c = {}
+    c["img_size"] = W.Dropdown(options=_options(SIZES, config.img_size), value=config.img_size,
+                               description="image size", **_WIDE)
+    c["frames"] = W.IntSlider(value=frames, min=1, max=64, description="frames", **_WIDE)
+    c["blocks"] = W.IntSlider(value=max(1, len(config.conv_channels)), min=1, max=max_blocks,
+                              description="conv blocks", **_WIDE)
+    c["kernel_size"] = W.IntSlider(value=config.kernel_size, min=1, max=9, step=1, description="kernel", **_WIDE)
+    c["padding"] = W.IntSlider(value=config.padding, min=0, max=4, description="padding", **_WIDE)
+    c["pool"] = W.Dropdown(options=[("none", 1), ("2x2", 2), ("3x3", 3), ("4x4", 4)], value=config.pool,
+                           description="max pool", **_WIDE)
+    c["batch_norm"] = W.Checkbox(value=config.batch_norm, description="batch norm", indent=False)
+    c["activation"] = W.Dropdown(options=list(ACTIVATIONS), value=config.activation, description="activation", **_WIDE)
+    c["frame_readout"] = W.ToggleButtons(options=list(FRAME_READOUTS), value=config.frame_readout,
+                                         description="frame readout", style={"description_width": "110px",
+                                                                             "button_width": "auto"})
+    return c
+
+
+def _temporal_controls(config: models.DCRNConfig) -> dict:
+    """The controls of the temporal model and the classifier head."""
+    c = {}
+    c["cell"] = W.ToggleButtons(options=list(CELLS), value=config.cell, description="cell",
+                                style={"description_width": "110px", "button_width": "auto"})
+    c["hidden_size"] = W.SelectionSlider(options=_options(HIDDEN, config.hidden_size), value=config.hidden_size,
+                                         description="hidden size", **_WIDE)
+    c["num_layers"] = W.IntSlider(value=config.num_layers, min=1, max=4, description="layers", **_WIDE)
+    c["bidirectional"] = W.Checkbox(value=config.bidirectional, description="bidirectional", indent=False)
+    c["temporal_readout"] = W.ToggleButtons(options=list(TEMPORAL_READOUTS), value=config.temporal_readout,
+                                            description="temporal readout",
+                                            style={"description_width": "110px", "button_width": "auto"})
+    c["drop_rate"] = W.FloatSlider(value=config.drop_rate, min=0.0, max=0.9, step=0.05, description="dropout",
+                                   readout_format=".2f", **_WIDE)
+    c["head_hidden"] = W.Dropdown(options=_options(HEAD, config.head_hidden), value=config.head_hidden,
+                                  description="head hidden", **_WIDE)
+    c["num_classes"] = W.BoundedIntText(value=config.num_classes, min=2, max=10_000, description="classes", **_WIDE)
+    return c
+
+
 class ModelBuilder(W.VBox):
     """Build a DCRN with controls; see its cost (layer shapes, parameters, FLOPs, memory) live.
 
@@ -54,39 +94,13 @@ class ModelBuilder(W.VBox):
         self._callbacks = []
         self.summary = None
         self.error = None
-        c = self.controls = {}
-        c["preset"] = W.Dropdown(options=["custom", *models.PRESETS], value=preset, description="preset", **_WIDE)
-        c["img_size"] = W.Dropdown(options=_options(SIZES, config.img_size), value=config.img_size,
-                                   description="image size", **_WIDE)
-        c["frames"] = W.IntSlider(value=frames, min=1, max=64, description="frames", **_WIDE)
-        c["blocks"] = W.IntSlider(value=max(1, len(config.conv_channels)), min=1, max=max_blocks,
-                                  description="conv blocks", **_WIDE)
+        c = self.controls = {"preset": W.Dropdown(options=["custom", *models.PRESETS], value=preset,
+                                                  description="preset", **_WIDE)}
+        c.update(_cnn_controls(config, frames, max_blocks))
+        c.update(_temporal_controls(config))
         self.channel_controls = [W.Dropdown(options=list(CHANNELS), value=32, description=f"block {i + 1}",
                                             style={"description_width": "50px"}, layout=W.Layout(width="125px"))
                                  for i in range(max_blocks)]
-        c["kernel_size"] = W.IntSlider(value=config.kernel_size, min=1, max=9, step=1, description="kernel", **_WIDE)
-        c["padding"] = W.IntSlider(value=config.padding, min=0, max=4, description="padding", **_WIDE)
-        c["pool"] = W.Dropdown(options=[("none", 1), ("2x2", 2), ("3x3", 3), ("4x4", 4)], value=config.pool,
-                               description="max pool", **_WIDE)
-        c["batch_norm"] = W.Checkbox(value=config.batch_norm, description="batch norm", indent=False)
-        c["activation"] = W.Dropdown(options=list(ACTIVATIONS), value=config.activation, description="activation", **_WIDE)
-        c["frame_readout"] = W.ToggleButtons(options=list(FRAME_READOUTS), value=config.frame_readout,
-                                             description="frame readout", style={"description_width": "110px",
-                                                                                 "button_width": "auto"})
-        c["cell"] = W.ToggleButtons(options=list(CELLS), value=config.cell, description="cell",
-                                    style={"description_width": "110px", "button_width": "auto"})
-        c["hidden_size"] = W.SelectionSlider(options=_options(HIDDEN, config.hidden_size), value=config.hidden_size,
-                                             description="hidden size", **_WIDE)
-        c["num_layers"] = W.IntSlider(value=config.num_layers, min=1, max=4, description="layers", **_WIDE)
-        c["bidirectional"] = W.Checkbox(value=config.bidirectional, description="bidirectional", indent=False)
-        c["temporal_readout"] = W.ToggleButtons(options=list(TEMPORAL_READOUTS), value=config.temporal_readout,
-                                                description="temporal readout",
-                                                style={"description_width": "110px", "button_width": "auto"})
-        c["drop_rate"] = W.FloatSlider(value=config.drop_rate, min=0.0, max=0.9, step=0.05, description="dropout",
-                                       readout_format=".2f", **_WIDE)
-        c["head_hidden"] = W.Dropdown(options=_options(HEAD, config.head_hidden), value=config.head_hidden,
-                                      description="head hidden", **_WIDE)
-        c["num_classes"] = W.BoundedIntText(value=config.num_classes, min=2, max=10_000, description="classes", **_WIDE)
 
         self.totals = W.HTML()
         self.message = W.HTML(layout=W.Layout(display="none"))

@@ -23,7 +23,7 @@ def test_second_load_comes_from_the_cache_and_is_faster(media, tmp_path, isolate
     cold = time.perf_counter() - start
     assert len(list(isolated_cache.rglob("*.npy"))) == 6
     calls = []
-    loader_module = sys.modules["labkit.data.folder"]  # (the package's `folder` attribute is the function)
+    loader_module = sys.modules["labkit.data.files"]  # (the package's `folder` attribute is the function)
     monkeypatch.setattr(loader_module, "read_clip", lambda *a: calls.append(a))  # no decoding allowed now
     start = time.perf_counter()
     second = data.folder(root, frames=8, size=32, progress=False)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from labkit import data
-from labkit.data.synthetic import TASKS
+from labkit.data.tasks import TASKS
 
 
 def _json(recipe: dict) -> dict:
