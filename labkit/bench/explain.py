@@ -8,29 +8,20 @@ to the input, in eval mode, without parameter gradients.
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 
 from labkit import explain
-from labkit.explain.state import explaining
+from labkit.explain.core import explaining
 from labkit.models import preset
+
+from .timing import best_times
 
 FULL = dict(frames=16, size=64, repeats=3, ratio_repeats=7)
 QUICK = dict(frames=4, size=32, repeats=1, ratio_repeats=1)
 IG_STEPS = 32
 # lighter settings where the defaults would dominate the section's runtime without telling more
 PARAMS = {"integrated_gradients": {"n_steps": IG_STEPS}}
-
-
-def _best(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def _batched_passes(model, clip, steps: int):
@@ -56,15 +47,14 @@ def rows(quick: bool = False) -> list[dict]:
     for spec in explain.methods():
         which = "frame-only" if spec.name == "deeplift" else "default"  # DeepLift refuses recurrent layers
         params = PARAMS.get(spec.name, {})
-        seconds = _best(lambda: explain.attribute(models[which], clip, method=spec.name, **params), cfg["repeats"])
+        (seconds,) = best_times([lambda: explain.attribute(models[which], clip, method=spec.name, **params)],
+                                cfg["repeats"], warmup=False)
         note = f"{which} preset, {shape}" + (f", {params}" if params else "")
         out.append({"name": f"latency {spec.name}", "value": round(seconds, 4), "unit": "s", "note": note})
     model = models["default"]
     ig = lambda: explain.attribute(model, clip, method="integrated_gradients", n_steps=IG_STEPS)  # noqa: E731
     ref = _batched_passes(model, clip, IG_STEPS)
-    ig_s, ref_s = float("inf"), float("inf")
-    for _ in range(cfg["ratio_repeats"]):  # alternate, so both see the same load
-        ig_s, ref_s = min(ig_s, _best(ig, 1)), min(ref_s, _best(ref, 1))
+    ig_s, ref_s = best_times([ig, ref], cfg["ratio_repeats"], warmup=False)  # alternate: both see the same load
     ratio = ig_s / ref_s
     out.append({"name": f"integrated_gradients / {IG_STEPS} batched fwd+bwd", "value": round(ratio, 3),
                 "unit": "x", "target": "<= 1.5", "ok": bool(ratio <= 1.5),

@@ -1,16 +1,25 @@
-"""`attribute()`: one entry point over every method in the registry."""
+"""`attribute()`: one entry point over every method in the registry, and what every
+explanation shares: the model state it needs, checked clips and targets, and a memory budget.
+
+How many clips fit in one forward(+backward) pass: integrated gradients on one 16-frame clip
+with 32 steps is a batch of 32 clips, 512 frames through the CNN; on a small GPU or a busy
+laptop that alone can run out of memory. We measure the activation memory of one clip
+(`models.summary`), multiply by what the backward pass adds, and fit as many clips as the
+budget allows.
+"""
 from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn as nn
 
-from labkit.models import keep_freed_memory
+from labkit.models import keep_freed_memory, summary
 
 from .attribution import Attribution
-from .budget import plan
-from .inputs import check_clips, resolve_targets
-from .methods import Logits, get
-from .state import explaining
+from .registry import Logits, get
 
 
 def attribute(model, clips, target=None, method: str = "integrated_gradients", *, classes=None,
@@ -75,3 +84,138 @@ def attribute(model, clips, target=None, method: str = "integrated_gradients", *
         delta=None if deltas[0] is None else torch.cat(deltas).numpy(),
         classes=list(classes) if classes is not None else None,
     )
+
+
+# ---- the model's state for one explanation --------------------------------------------------
+
+@contextlib.contextmanager
+def explaining(model: nn.Module):
+    """Eval mode (dropout off, batch norm frozen), no parameter gradients, gradients enabled.
+
+    cuDNN's recurrent kernels refuse to run backward outside training mode, so cuDNN is
+    switched off for the call when the model has a recurrent layer; the model stays in eval
+    mode, which is what makes the explanation match the model's predictions. The training
+    flag and every parameter's `requires_grad` are put back afterwards, even on error.
+    """
+    was_training = model.training
+    grads = [p.requires_grad for p in model.parameters()]
+    recurrent = getattr(model, "rnn", None) is not None
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    try:
+        with torch.enable_grad(), (torch.backends.cudnn.flags(enabled=False) if recurrent
+                                   else contextlib.nullcontext()):
+            yield model
+    finally:
+        model.train(was_training)
+        for p, g in zip(model.parameters(), grads):
+            p.requires_grad_(g)
+
+
+# ---- what people pass: clips as datasets hold them, and targets ------------------------------
+
+def check_clips(model, clips) -> torch.Tensor:
+    """uint8 clip (T, H, W, C) or batch (N, T, H, W, C) -> normalised float (N, T, C, H, W).
+
+    Raises a ValueError naming the problem and the fix: wrong dtype, wrong rank, channels not
+    last, a frame size the model cannot take, or more frames than `config.max_frames`.
+    """
+    if not (torch.is_tensor(clips) or isinstance(clips, np.ndarray)):
+        clips = np.asarray(clips)
+    dtype = clips.dtype
+    if dtype not in (np.uint8, torch.uint8):
+        raise ValueError(f"clips must be uint8 (T, H, W, C) as datasets hold them; got dtype {dtype}. "
+                         "Pass ds[i][0], or convert floats in [0, 1] with (x * 255).astype(np.uint8)")
+    shape = tuple(clips.shape)
+    if len(shape) not in (4, 5):
+        raise ValueError(f"clips must be one clip (T, H, W, C) or a batch (N, T, H, W, C); got shape {shape}")
+    cfg = model.config
+    T, H, W, C = shape[-4:]
+    if C != cfg.in_chans:
+        hint = " (channels first? datasets give channels last: (T, H, W, C))" if shape[-3] == cfg.in_chans else ""
+        raise ValueError(f"clips have {C} channels in the last axis but the model takes "
+                         f"in_chans={cfg.in_chans}; got shape {shape}{hint}")
+    if cfg.frame_readout == "flatten" and (H, W) != (cfg.img_size, cfg.img_size):
+        raise ValueError(f"clips are {H}x{W} but this model (frame_readout='flatten') takes "
+                         f"{cfg.img_size}x{cfg.img_size} frames; resize the data (size={cfg.img_size})")
+    if cfg.max_frames is not None and T > cfg.max_frames:
+        raise ValueError(f"clips have {T} frames but the model takes at most max_frames={cfg.max_frames}; "
+                         f"sample fewer frames (frames={cfg.max_frames})")
+    if T < 1 or H < 1 or W < 1 or (len(shape) == 5 and shape[0] < 1):
+        raise ValueError(f"clips must not be empty; got shape {shape}")
+    return model.preprocess(clips)
+
+
+def resolve_targets(target, n: int, num_classes: int, classes, predicted: np.ndarray) -> np.ndarray:
+    """Target class per clip (n,) int64 from None (predicted), an index, a class name, or one per clip."""
+    if target is None:
+        return predicted.astype(np.int64)
+    if isinstance(target, str) or np.ndim(target) == 0:
+        target = [target] * n
+    target = list(np.asarray(target).tolist()) if not isinstance(target, list) else target
+    if len(target) != n:
+        raise ValueError(f"target gives {len(target)} classes for {n} clips; give one, or one per clip")
+    out = []
+    for t in target:
+        if isinstance(t, str):
+            if classes is None:
+                raise ValueError(f"target {t!r} is a class name but no class names are known; "
+                                 "pass classes=ds.classes or a class index")
+            if t not in classes:
+                raise ValueError(f"unknown target class {t!r}; classes are {list(classes)}")
+            t = list(classes).index(t)
+        if isinstance(t, bool) or not isinstance(t, (int, np.integer)):
+            raise ValueError(f"target must be a class index, a class name or None; got {t!r}")
+        if not 0 <= t < num_classes:
+            raise ValueError(f"target index {t} is out of range for {num_classes} classes (0..{num_classes - 1})")
+        out.append(int(t))
+    return np.asarray(out, dtype=np.int64)
+
+
+# ---- the memory budget ----------------------------------------------------------------------
+
+# forward activations are kept for backward, the backward pass makes gradients of the same
+# size, and temporaries come and go: about three times the forward activation memory in all
+BACKWARD_FACTOR = 3
+CPU_BUDGET_CAP = 2 * 1024**3  # bytes; a CPU share that leaves room for the notebook and its neighbours
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Clips per pass that fit in `bytes`: `backward_rows` with gradients, `forward_rows` without."""
+
+    bytes: int
+    clip_bytes: int
+    backward_rows: int
+    forward_rows: int
+
+
+def clip_activation_bytes(model: nn.Module, x: torch.Tensor) -> int:
+    """Bytes of activations one clip shaped like x (N, T, C, H, W) keeps for backward, plus its
+    input: from `models.summary` (analytic, so planning costs no forward pass)."""
+    T, C, H, W = x.shape[1:]
+    stored = summary(model.config, frames=T, size=max(H, W)).totals["activation_bytes"]
+    return int(stored) + T * C * H * W * x.element_size()
+
+
+def default_budget_bytes(device: torch.device) -> int:
+    """Half the free GPU memory, or on CPU a quarter of the available RAM capped at 2 GiB."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return free // 2
+    try:
+        with open("/proc/meminfo") as f:
+            avail_kb = next(int(line.split()[1]) for line in f if line.startswith("MemAvailable"))
+        return min(CPU_BUDGET_CAP, avail_kb * 1024 // 4)
+    except (OSError, StopIteration):
+        return CPU_BUDGET_CAP // 2
+
+
+def plan(model: nn.Module, x: torch.Tensor, memory_mb: float | None = None) -> Budget:
+    """The budget for clips shaped like x (N, T, C, H, W) on the model's device."""
+    budget = int(memory_mb * 1024**2) if memory_mb else default_budget_bytes(x.device)
+    clip = clip_activation_bytes(model, x)
+    return Budget(bytes=budget, clip_bytes=clip,
+                  backward_rows=max(1, budget // (BACKWARD_FACTOR * clip)),
+                  forward_rows=max(1, budget // clip))

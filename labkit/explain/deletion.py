@@ -13,9 +13,7 @@ import torch
 
 from .attribution import Attribution
 from .baselines import make_baseline
-from .budget import plan
-from .inputs import check_clips
-from .state import explaining
+from .core import check_clips, explaining, plan
 
 CURVES = ("deletion", "insertion")
 OVER = ("frames", "pixels")
@@ -117,13 +115,16 @@ def deletion_insertion(model, clips, attribution: Attribution, over=OVER, steps:
 def curve_auc(curves: pd.DataFrame) -> pd.DataFrame:
     """Area under each curve (trapezoid over fraction in [0, 1]), averaged over clips.
 
-    Returns over, curve, auc_attribution, auc_random, passed (deletion: attribution below
-    random; insertion: above). The random AUC is the mean over random orders (the AUC is linear).
+    curves: `deletion_insertion`'s table, with or without a leading `method` column (as a
+    `FaithfulnessReport` holds it; then every method gets its own rows).
+    Returns [method,] over, curve, auc_attribution, auc_random, passed (deletion: attribution
+    below random; insertion: above). The random AUC is the mean over random orders (the AUC is linear).
     """
-    per_clip = (curves.groupby(["over", "curve", "order", "clip"], sort=False)
+    keys = (["method"] if "method" in curves else []) + ["over", "curve"]
+    per_clip = (curves.groupby(keys + ["order", "clip"], sort=False)
                 .apply(lambda g: np.trapezoid(g["probability"], g["fraction"]), include_groups=False)
                 .rename("auc").reset_index())
-    table = per_clip.pivot_table(index=["over", "curve"], columns="order", values="auc", aggfunc="mean")
+    table = per_clip.pivot_table(index=keys, columns="order", values="auc", aggfunc="mean")
     table = table.rename(columns={"attribution": "auc_attribution", "random": "auc_random"}).reset_index()
     table.columns.name = None
     below = table["auc_attribution"] < table["auc_random"]

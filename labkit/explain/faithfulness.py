@@ -1,7 +1,8 @@
-"""`evaluate_faithfulness`: every check on a sample of a dataset, summarised in one table."""
+"""`evaluate_faithfulness`: every check on a sample of a dataset, gathered in a `FaithfulnessReport`."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import html
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -13,23 +14,82 @@ from .randomization import randomization_check
 
 RANDOMIZATION_THRESHOLD = 0.3  # rank correlation after full randomisation must fall below this
 CHECKS = ("deletion", "randomization", "pointing")
+SUMMARY_COLUMNS = ("method", "check", "over", "value", "reference", "passed")
+DETAILS = ("curves", "auc", "randomization", "pointing")  # the detail tables, in the order checks make them
 
 
-@dataclass(frozen=True, eq=False)
-class Evaluation:
-    """What one `evaluate_faithfulness` call measured: the method and its parameters, the
-    clips (dataset indices) and the checks. First entry of the summary's `attrs`.
+@dataclass(eq=False)
+class FaithfulnessReport:
+    """What `evaluate_faithfulness` measured for one method, or for several (`concat`).
 
-    Compared by identity (eq=False). pandas compares `attrs` dicts when concatenating and
-    Python compares dict entries in order, so two summaries differ at this first entry and
-    their detail DataFrames (which cannot be compared with ==) are never compared:
-    `pd.concat` of summaries works and the combined table carries no details.
+    method: the method's name; a concatenation joins its methods' names with "+" in order
+    ("saliency+frame_ablation", see `methods`). indices: dataset indices of the clips evaluated
+    (sorted). checks: the checks run. params: the call's parameters (the method's, target,
+    baselines, over, steps, n_random, seed); a report of several methods holds
+    {method: its params}.
+    summary: one row per measurement: method, check, over, value, reference, passed.
+    curves (method + `deletion_insertion`'s columns) and auc (method + `curve_auc`'s): None
+    without the "deletion" check; randomization (method + `randomization_check`'s): None
+    without "randomization"; pointing (method + `pointing_game`'s): None without "pointing"
+    or on data without ground-truth evidence. Every table starts with a `method` column, so
+    reports concatenate by concatenating their tables, and viz plots a report as it is.
+    Compared by identity (eq=False): tables have no single truth value.
     """
 
     method: str
     indices: tuple[int, ...]
     checks: tuple[str, ...]
-    params: dict = field(default_factory=dict)
+    params: dict
+    summary: pd.DataFrame
+    curves: pd.DataFrame | None = None
+    auc: pd.DataFrame | None = None
+    randomization: pd.DataFrame | None = None
+    pointing: pd.DataFrame | None = None
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The methods this report covers, in order: one, or several after `concat`."""
+        return tuple(self.method.split("+"))
+
+    @classmethod
+    def concat(cls, reports) -> FaithfulnessReport:
+        """One report of several methods: every table concatenated (rows keep their `method`).
+
+        method: the names joined with "+"; indices: the sorted union of the clips; checks:
+        every check any report ran, in order; params: {method: its params}. A method may
+        appear in one report only: its rows could not be told apart otherwise.
+        """
+        reports = list(reports)
+        if not reports:
+            raise ValueError("FaithfulnessReport.concat needs at least one report")
+        params = {m: p for r in reports for m, p in
+                  (r.params.items() if len(r.methods) > 1 else [(r.method, r.params)])}
+        names = [m for r in reports for m in r.methods]
+        if len(set(names)) < len(names):
+            twice = sorted({m for m in names if names.count(m) > 1})
+            raise ValueError(f"method(s) {twice} appear in more than one report, so their rows could not be "
+                             "told apart; concatenate reports of different methods")
+
+        def joined(name: str) -> pd.DataFrame | None:
+            tables = [getattr(r, name) for r in reports if getattr(r, name) is not None]
+            return pd.concat(tables, ignore_index=True) if tables else None
+
+        return cls(method="+".join(names), indices=tuple(sorted({i for r in reports for i in r.indices})),
+                   checks=tuple(dict.fromkeys(c for r in reports for c in r.checks)),
+                   params=params if len(names) > 1 else params[names[0]], summary=joined("summary"),
+                   **{name: joined(name) for name in DETAILS})
+
+    def _heading(self) -> str:
+        tables = [name for name in DETAILS if getattr(self, name) is not None]
+        return (f"FaithfulnessReport of {self.method} on {len(self.indices)} clip(s); checks: "
+                f"{', '.join(self.checks) or 'none'}; tables: summary, {', '.join(tables) or 'no details'}")
+
+    def __repr__(self) -> str:
+        return self._heading() + "\n" + self.summary.to_string(index=False)
+
+    def _repr_html_(self) -> str:
+        """A notebook cell ending in a report shows its heading and its summary table."""
+        return f"<p><b>{html.escape(self._heading())}</b></p>" + self.summary.to_html(index=False)
 
 
 def sample_indices(ds, n: int, seed: int = 0) -> np.ndarray:
@@ -40,71 +100,83 @@ def sample_indices(ds, n: int, seed: int = 0) -> np.ndarray:
     return np.sort(rng.choice(len(ds), size=min(n, len(ds)), replace=False))
 
 
+def _deletion_rows(auc: pd.DataFrame) -> list[dict]:
+    """Summary rows of the deletion/insertion areas: attribution order vs the random-order mean."""
+    return [{"check": r.curve, "over": r.over, "value": r.auc_attribution, "reference": r.auc_random,
+             "passed": bool(r.passed)} for r in auc.itertuples()]
+
+
+def _randomization_rows(rand: pd.DataFrame) -> list[dict]:
+    """Summary rows of the cascade: Spearman of |maps| after each step (judged after the last
+    only, vs RANDOMIZATION_THRESHOLD), then of the signed maps after the last."""
+    steps = (rand[rand.step > 0].groupby(["step", "layer"], sort=True)[["spearman", "spearman_signed"]]
+             .mean().reset_index())
+    last = steps["step"].max()
+    rows = [{"check": "randomization", "over": r.layer, "value": r.spearman,
+             "reference": RANDOMIZATION_THRESHOLD if r.step == last else np.nan,
+             "passed": bool(r.spearman < RANDOMIZATION_THRESHOLD) if r.step == last else None}
+            for r in steps.itertuples()]
+    final = steps.iloc[-1]
+    return rows + [{"check": "randomization (signed)", "over": final.layer, "value": final.spearman_signed,
+                    "reference": RANDOMIZATION_THRESHOLD,
+                    "passed": bool(final.spearman_signed < RANDOMIZATION_THRESHOLD)}]
+
+
+def _pointing_rows(game: pd.DataFrame) -> list[dict]:
+    """Summary rows of the pointing game on correctly classified clips (all, if none is):
+    frame and pixel hit rates and the evidence mass share, each against its chance level."""
+    ok = game[game["correct"]] if game["correct"].any() else game
+    return [{"check": "pointing", "over": over, "value": float(value), "reference": float(ref),
+             "passed": bool(value > ref)}
+            for over, value, ref in (("frames", ok.frame_hit.mean(), ok.frame_chance.mean()),
+                                     ("pixels", ok.pixel_hit.mean(), ok.pixel_chance.mean()),
+                                     ("mass", ok.mass_share.mean(), ok.area_share.mean()))]
+
+
 def evaluate_faithfulness(model, ds, method: str = "integrated_gradients", n: int = 16, indices=None,
                           target=None, checks=CHECKS, over=OVER, steps: int = 20, n_random: int = 20,
                           baseline: str | None = None, deletion_baseline: str = "temporal_mean", seed: int = 0,
-                          memory_mb: float | None = None,
-                          **params) -> pd.DataFrame:
+                          memory_mb: float | None = None, **params) -> FaithfulnessReport:
     """Is `method` faithful to `model` on `ds`? Deletion/insertion, randomisation and pointing.
 
     Draws n clips (or takes `indices`), attributes them (target None: the predicted class;
-    `baseline`, when given, for the methods that take one) and runs the chosen checks (`deletion_baseline`:
-    what removed frames/tiles become, see `deletion_insertion`). Returns a summary with one row per measurement: check, over,
-    value, reference, passed (deletion: AUC vs the random-order mean; randomisation: Spearman
-    of |maps| after each cascade step, passed only judged after the last, vs 0.3, and of the
-    signed maps after the last; pointing: hit rate and
-    evidence mass share on correctly classified clips vs chance). The detailed tables ride along
-    in `summary.attrs`: "curves", "auc", "randomization", "pointing" (those of the checks run),
-    after "evaluation" (an `Evaluation`: method, parameters, clip indices, checks).
-    Summaries of several methods concatenate with `pd.concat` (the result keeps no attrs).
+    `baseline`, when given, for the methods that take one) and runs the chosen checks
+    (`deletion_baseline`: what removed frames/tiles become, see `deletion_insertion`).
+    Returns a `FaithfulnessReport` whose summary has one row per measurement: method, check,
+    over, value, reference, passed (deletion: AUC vs the random-order mean; randomisation:
+    Spearman of |maps| after each cascade step, passed only judged after the last, vs 0.3, and
+    of the signed maps after the last; pointing: hit rate and evidence mass share on correctly
+    classified clips vs chance), with the detail tables of the checks run beside it. Reports
+    of several methods combine with `FaithfulnessReport.concat`.
     """
     if unknown := sorted(set(checks) - set(CHECKS)):
         raise ValueError(f"unknown check(s) {unknown}; choose from {list(CHECKS)}")
     idx = sample_indices(ds, n, seed) if indices is None else np.asarray(indices)
     clips = np.stack([ds[int(i)][0] for i in idx])  # (n, T, H, W, C)
-    labels = np.asarray(ds.labels)[idx]
     kw = dict(classes=ds.classes, memory_mb=memory_mb, **params)
     if baseline is not None:
         kw["baseline"] = baseline
     attr = attribute(model, clips, target=target, method=method, **kw)
-    rows, details = [], {}
+    tables, rows = {}, []
     if "deletion" in checks:
-        curves = deletion_insertion(model, clips, attr, over=over, steps=steps, n_random=n_random,
-                                    baseline=deletion_baseline, seed=seed, memory_mb=memory_mb)
-        auc = curve_auc(curves)
-        details.update(curves=curves, auc=auc)
-        rows += [{"check": r.curve, "over": r.over, "value": r.auc_attribution, "reference": r.auc_random,
-                  "passed": bool(r.passed)} for r in auc.itertuples()]
+        tables["curves"] = deletion_insertion(model, clips, attr, over=over, steps=steps, n_random=n_random,
+                                              baseline=deletion_baseline, seed=seed, memory_mb=memory_mb)
+        tables["auc"] = curve_auc(tables["curves"])
+        rows += _deletion_rows(tables["auc"])
     if "randomization" in checks:
-        rand = randomization_check(model, clips, method, target=attr.target, seed=seed, **kw)
-        details["randomization"] = rand
-        steps_ = (rand[rand.step > 0].groupby(["step", "layer"], sort=True)[["spearman", "spearman_signed"]]
-                  .mean().reset_index())
-        last = steps_["step"].max()
-        rows += [{"check": "randomization", "over": r.layer, "value": r.spearman,
-                  "reference": RANDOMIZATION_THRESHOLD if r.step == last else np.nan,
-                  "passed": bool(r.spearman < RANDOMIZATION_THRESHOLD) if r.step == last else None}
-                 for r in steps_.itertuples()]
-        final = steps_.iloc[-1]
-        rows.append({"check": "randomization (signed)", "over": final.layer, "value": final.spearman_signed,
-                     "reference": RANDOMIZATION_THRESHOLD,
-                     "passed": bool(final.spearman_signed < RANDOMIZATION_THRESHOLD)})
+        tables["randomization"] = randomization_check(model, clips, method, target=attr.target, seed=seed, **kw)
+        rows += _randomization_rows(tables["randomization"])
     if "pointing" in checks and getattr(ds, "evidence_frames", None) is not None:
-        ev_frames = np.asarray(ds.evidence_frames)[idx]
-        ev_masks = np.stack([ds.evidence_mask(int(i)) for i in idx])
-        pg = pointing_game(attr, ev_frames, ev_masks, labels=labels)
-        details["pointing"] = pg
-        ok = pg[pg["correct"]] if pg["correct"].any() else pg
-        for over_, value, ref in (("frames", ok.frame_hit.mean(), ok.frame_chance.mean()),
-                                  ("pixels", ok.pixel_hit.mean(), ok.pixel_chance.mean()),
-                                  ("mass", ok.mass_share.mean(), ok.area_share.mean())):
-            rows.append({"check": "pointing", "over": over_, "value": float(value), "reference": float(ref),
-                         "passed": bool(value > ref)})
-    summary = pd.DataFrame(rows, columns=["check", "over", "value", "reference", "passed"])
-    summary.insert(0, "method", method)
-    evaluation = Evaluation(method=method, indices=tuple(int(i) for i in idx), checks=tuple(checks),
-                            params={**params, "target": target, "baseline": baseline, "over": tuple(over),
-                                    "steps": steps, "n_random": n_random, "deletion_baseline": deletion_baseline,
-                                    "seed": seed})
-    summary.attrs = {"evaluation": evaluation, **details}  # "evaluation" first: see `Evaluation`
-    return summary
+        masks = np.stack([ds.evidence_mask(int(i)) for i in idx])  # (n, T, H, W)
+        tables["pointing"] = pointing_game(attr, np.asarray(ds.evidence_frames)[idx], masks,
+                                           labels=np.asarray(ds.labels)[idx])
+        rows += _pointing_rows(tables["pointing"])
+    tables["summary"] = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS[1:]))
+    for table in tables.values():
+        table.insert(0, "method", method)
+    over = (over,) if isinstance(over, str) else tuple(over)
+    return FaithfulnessReport(
+        method=method, indices=tuple(int(i) for i in idx), checks=tuple(checks),
+        params={**params, "target": target, "baseline": baseline, "over": over, "steps": steps,
+                "n_random": n_random, "deletion_baseline": deletion_baseline, "seed": seed},
+        **tables)

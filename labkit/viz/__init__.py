@@ -6,20 +6,23 @@
     viz.confusion_matrix(ev.confusion, normalize="true"); viz.per_class_bars(ev.per_class)
     viz.model_diagram(models.summary(cfg)); viz.layer_table(...); viz.cost_comparison({...})
     viz.saliency_overlay(clip, attr); viz.saliency_strip(clip, {"IG": attr1, "occlusion": attr2})
+    viz.frame_importance(attr.frame_scores[0], evidence); viz.class_probabilities(probs, classes, target=1)
+    viz.explanation_page(clip, attr, probs, classes)         # one standalone HTML page (a str)
     viz.gradient_flow({"rnn": df1, "lstm": df2})              # per-frame gradient norm, log-y
-    viz.deletion_insertion_curves(curves); viz.randomization_cascade(rand); viz.faithfulness_summary(s)
+    viz.faithfulness_summary(report); viz.deletion_insertion_curves(report); viz.randomization_cascade(report)
     viz.runs_scatter(table, x="hidden_size"); viz.runs_parallel(table, ["lr", "cell"])
 """
 from .clips import class_examples, clip_player, clip_strip
-from .evaluation import confusion_matrix, per_class_bars
+from .evaluation import class_probabilities, confusion_matrix, per_class_bars
 from .faithfulness import deletion_insertion_curves, faithfulness_summary, randomization_cascade
 from .gradients import gradient_flow
 from .model import cost_comparison, format_count, layer_table, model_diagram
+from .page import explanation_page
 from .runs import runs_parallel, runs_scatter, score_column
-from .saliency import saliency_overlay, saliency_strip
+from .saliency import frame_importance, saliency_overlay, saliency_strip
 from .training import training_curves
 
-__all__ = ["class_examples", "clip_player", "clip_strip", "confusion_matrix", "per_class_bars", "deletion_insertion_curves",
-           "faithfulness_summary", "randomization_cascade", "gradient_flow",
-           "cost_comparison", "format_count", "layer_table", "model_diagram", "runs_parallel",
-           "runs_scatter", "score_column", "saliency_overlay", "saliency_strip", "training_curves"]
+__all__ = ["class_examples", "class_probabilities", "clip_player", "clip_strip", "confusion_matrix", "per_class_bars",
+           "deletion_insertion_curves", "explanation_page", "faithfulness_summary", "frame_importance",
+           "randomization_cascade", "gradient_flow", "cost_comparison", "format_count", "layer_table", "model_diagram",
+           "runs_parallel", "runs_scatter", "score_column", "saliency_overlay", "saliency_strip", "training_curves"]

@@ -1,4 +1,5 @@
-"""How a trained model does per class: confusion matrix and per-class precision/recall."""
+"""How a trained model does per class: confusion matrix, per-class precision/recall, and the
+class probabilities of one prediction."""
 from __future__ import annotations
 
 import numpy as np
@@ -56,4 +57,25 @@ def per_class_bars(per_class: pd.DataFrame, title: str | None = None) -> go.Figu
                       yaxis=dict(range=[0, 1.05], title="score"), template="plotly_white",
                       height=340, margin=dict(l=50, r=10, t=50, b=40))
     fig.update_xaxes(type="category")
+    return fig
+
+
+def class_probabilities(probabilities, classes: list[str], target: int | None = None, label: int | None = None,
+                        title: str | None = None) -> go.Figure:
+    """One clip's class probabilities (K,) as bars, e.g. `model.predict_proba(clip)[0]`.
+
+    target: the index of the class an explanation is for, outlined; label: the index of the
+    true class, named in the title.
+    """
+    p = np.asarray(probabilities, dtype=float).reshape(-1)
+    if len(p) != len(classes):
+        raise ValueError(f"{len(p)} probabilities for {len(classes)} classes")
+    fig = go.Figure(go.Bar(x=[str(c) for c in classes], y=p, marker_color="#1f77b4", marker_line_color="black",
+                           marker_line_width=[3 if k == target else 0 for k in range(len(p))],
+                           hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
+    parts = ["prediction"] + ([] if label is None else [f"true class: {classes[label]}"]) + (
+        [] if target is None else ["outlined: explained class"])
+    fig.update_xaxes(type="category")
+    fig.update_layout(title=title or "; ".join(parts), yaxis=dict(range=[0, 1], title="probability"),
+                      template="plotly_white", height=300, margin=dict(l=60, r=10, t=50, b=40))
     return fig

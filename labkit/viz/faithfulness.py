@@ -1,5 +1,9 @@
 """Are the explanations faithful? Deletion/insertion curves, the randomisation cascade and the
-summary of `explain.evaluate_faithfulness`, as figures."""
+summary of `explain.evaluate_faithfulness`, as figures.
+
+Each takes a `FaithfulnessReport`, a list of them (one line or bar per method, as
+`FaithfulnessReport.concat` would combine them) or the DataFrame of the table it draws.
+"""
 from __future__ import annotations
 
 import pandas as pd
@@ -11,6 +15,26 @@ from .. import explain
 ATTR_COLOR, RANDOM_COLOR = "#d62728", "#7f7f7f"
 METHOD_COLORS = ("#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 CURVES = ("deletion", "insertion")
+RANDOM = "random order (mean)"  # the reference line's name, and its key among the methods' lines
+CHECK_OF = {"curves": "deletion", "randomization": "randomization"}  # the check that makes a table
+
+
+def _table(source, name: str) -> pd.DataFrame:
+    """A DataFrame as it is, or the `name` table of a FaithfulnessReport or of several
+    (concatenated), with a `method` column ("" where a bare table had none)."""
+    if not isinstance(source, pd.DataFrame):
+        reports = [source] if isinstance(source, explain.FaithfulnessReport) else list(source)
+        report = explain.FaithfulnessReport.concat(reports)
+        source = getattr(report, name)
+        if source is None:
+            raise ValueError(f"the report of {report.method} has no {name} table: run evaluate_faithfulness "
+                             f"with {CHECK_OF[name]!r} among its checks")
+    return source if "method" in source else source.assign(method="")
+
+
+def _method_color(methods: list, k: int, single: str) -> str:
+    """Colour of the k-th method's line or bar: `single` when there is one method."""
+    return single if len(methods) == 1 else METHOD_COLORS[k % len(METHOD_COLORS)]
 
 
 def _band(x, mean, std, color, name, showlegend, row, col, fig, dash="solid"):
@@ -23,38 +47,55 @@ def _band(x, mean, std, color, name, showlegend, row, col, fig, dash="solid"):
                              hovertemplate=name + "<br>fraction %{x:.2f}<br>p %{y:.3f}<extra></extra>"), row=row, col=col)
 
 
-def deletion_insertion_curves(curves: pd.DataFrame, title: str | None = None) -> go.Figure:
+def _auc_title(auc: pd.DataFrame, over: str, curve: str) -> str:
+    """A subplot's title: the curve, and each method's AUC (✓ where it beats random) against random's."""
+    rows = auc[(auc["over"] == over) & (auc["curve"] == curve)]
+    title = f"{curve} over {over}"
+    if rows.empty:
+        return title
+    if len(rows) == 1:
+        r = rows.iloc[0]
+        return title + (f"<br><sup>AUC {r['auc_attribution']:.3f} vs random {r['auc_random']:.3f}"
+                        f"{' ✓' if r['passed'] else ' ✗'}</sup>")
+    each = " · ".join(f"{r.method} {r.auc_attribution:.2f}{' ✓' if r.passed else ' ✗'}" for r in rows.itertuples())
+    return title + f"<br><sup>AUC {each} · random {rows['auc_random'].mean():.2f}</sup>"
+
+
+def deletion_insertion_curves(curves, title: str | None = None) -> go.Figure:
     """Target probability as frames/pixels are deleted (left) or inserted (right) in attribution
     order, against random orders; one row per `over` ("frames", "pixels").
 
-    curves: `explain.deletion_insertion(...)` (or `evaluate_faithfulness(...).attrs["curves"]`):
-    clip, over, curve, order ("attribution"|"random"), fraction, probability. Lines are means
-    over clips with a ±1 std band; subplot titles carry the AUCs (`explain.curve_auc`).
+    curves: a `FaithfulnessReport` (or a list of them: one line per method), or a table from
+    `explain.deletion_insertion(...)`: [method,] clip, over, curve, order ("attribution"|"random"),
+    fraction, probability. Lines are means over clips with a ±1 std band; the random orders
+    make one reference line, averaged over the methods (they agree for methods evaluated on the
+    same clips with the same seed); subplot titles carry the AUCs (`explain.curve_auc`).
     A faithful map: deletion falls below random, insertion rises above it.
     """
+    curves = _table(curves, "curves")
     need = {"over", "curve", "order", "fraction", "probability"}
     if not need <= set(curves.columns):
         raise ValueError(f"curves need columns {sorted(need)} (from explain.deletion_insertion); "
                          f"got {list(curves.columns)}")
+    methods = list(dict.fromkeys(curves["method"]))
     overs = [o for o in ("frames", "pixels") if o in set(curves["over"])]
-    auc = explain.curve_auc(curves).set_index(["over", "curve"])
-    titles = []
-    for o in overs:
-        for c in CURVES:
-            r = auc.loc[(o, c)] if (o, c) in auc.index else None
-            mark = "" if r is None else (" ✓" if r["passed"] else " ✗")
-            titles.append(f"{c} over {o}" + ("" if r is None else
-                          f"<br><sup>AUC {r['auc_attribution']:.3f} vs random {r['auc_random']:.3f}{mark}</sup>"))
-    fig = make_subplots(rows=len(overs), cols=2, subplot_titles=titles, vertical_spacing=0.2, horizontal_spacing=0.08)
-    stats = curves.groupby(["over", "curve", "order", "fraction"])["probability"].agg(["mean", "std"]).fillna(0.0)
+    auc = explain.curve_auc(curves).sort_values("method", key=lambda m: m.map(methods.index), kind="stable")
+    fig = make_subplots(rows=len(overs), cols=2, subplot_titles=[_auc_title(auc, o, c) for o in overs for c in CURVES],
+                        vertical_spacing=0.2, horizontal_spacing=0.08)
+    lines = curves.assign(method=curves["method"].where(curves["order"] == "attribution", RANDOM))
+    # per clip first, so the random line's band is a spread across clips, not across methods
+    per_clip = lines.groupby(["method", "over", "curve", "clip", "fraction"])["probability"].mean()
+    stats = per_clip.groupby(["method", "over", "curve", "fraction"]).agg(["mean", "std"]).fillna(0.0)
+    styles = [(RANDOM, RANDOM_COLOR, "dash", RANDOM)] + [
+        (m, _method_color(methods, k, ATTR_COLOR), "solid", "attribution order" if len(methods) == 1 else m)
+        for k, m in enumerate(methods)]
     for i, o in enumerate(overs, start=1):
         for j, c in enumerate(CURVES, start=1):
-            for order, color, dash in (("random", RANDOM_COLOR, "dash"), ("attribution", ATTR_COLOR, "solid")):
-                if (o, c, order) not in stats.index.droplevel("fraction"):
+            for key, color, dash, name in styles:
+                if (key, o, c) not in stats.index.droplevel("fraction"):
                     continue
-                s = stats.loc[(o, c, order)]
-                _band(s.index.to_numpy(), s["mean"].to_numpy(), s["std"].to_numpy(), color,
-                      "attribution order" if order == "attribution" else "random order (mean)",
+                s = stats.loc[(key, o, c)]
+                _band(s.index.to_numpy(), s["mean"].to_numpy(), s["std"].to_numpy(), color, name,
                       i == 1 and j == 1, i, j, fig, dash)
     fig.update_xaxes(title_text="fraction removed / inserted", range=[0, 1])
     fig.update_yaxes(range=[0, 1.02])
@@ -65,24 +106,31 @@ def deletion_insertion_curves(curves: pd.DataFrame, title: str | None = None) ->
     return fig
 
 
-def randomization_cascade(randomization: pd.DataFrame, threshold: float = 0.3,
-                          title: str | None = None) -> go.Figure:
+def randomization_cascade(randomization, threshold: float = 0.3, title: str | None = None) -> go.Figure:
     """Rank correlation between the original maps and the maps of ever more randomised models
     (Adebayo et al., 2018), per cascade step, mean ± std over clips; a dotted line at
     `threshold`. A faithful method falls towards 0: the maps depend on the weights.
 
-    randomization: `explain.randomization_check(...)` (clip, step, layer, spearman[, spearman_signed]).
+    randomization: a `FaithfulnessReport` (or a list of them: lines per method), or a table from
+    `explain.randomization_check(...)`: [method,] clip, step, layer, spearman[, spearman_signed].
     """
+    randomization = _table(randomization, "randomization")
     if not {"step", "layer", "spearman"} <= set(randomization.columns):
         raise ValueError(f"randomization needs columns step, layer, spearman (from explain.randomization_check); "
                          f"got {list(randomization.columns)}")
     fig = go.Figure()
+    methods = list(dict.fromkeys(randomization["method"]))
     cols = [c for c in ("spearman", "spearman_signed") if c in randomization]
-    for col, color, label in zip(cols, ("#1f77b4", "#9467bd"), ("|maps|", "signed maps")):
-        s = randomization.groupby(["step", "layer"], sort=True)[col].agg(["mean", "std"]).reset_index()
-        fig.add_trace(go.Scatter(x=[f"{r.step}: {r.layer}" if r.step else "original" for r in s.itertuples()],
-                                 y=s["mean"], error_y=dict(array=s["std"].fillna(0.0), visible=True),
-                                 mode="lines+markers", name=f"Spearman, {label}", line=dict(color=color)))
+    for k, method in enumerate(methods):
+        rows = randomization[randomization["method"] == method]
+        for col, color, dash, label in zip(cols, ("#1f77b4", "#9467bd"), ("solid", "dot"), ("|maps|", "signed maps")):
+            s = rows.groupby(["step", "layer"], sort=True)[col].agg(["mean", "std"]).reset_index()
+            fig.add_trace(go.Scatter(x=[f"{r.step}: {r.layer}" if r.step else "original" for r in s.itertuples()],
+                                     y=s["mean"], error_y=dict(array=s["std"].fillna(0.0), visible=True),
+                                     mode="lines+markers",
+                                     name=f"Spearman, {label}" if len(methods) == 1 else f"{method}: {label}",
+                                     line=dict(color=_method_color(methods, k, color),
+                                               dash="solid" if len(methods) == 1 else dash)))
     fig.add_hline(y=threshold, line=dict(dash="dot", color="#d62728"),
                   annotation_text=f"threshold {threshold:g}", annotation_position="top right")
     fig.update_yaxes(title_text="rank correlation with the original maps", range=[-0.2, 1.05])
@@ -92,21 +140,21 @@ def randomization_cascade(randomization: pd.DataFrame, threshold: float = 0.3,
     return fig
 
 
-def faithfulness_summary(summary: pd.DataFrame, title: str | None = None) -> go.Figure:
+def faithfulness_summary(summary, title: str | None = None) -> go.Figure:
     """`explain.evaluate_faithfulness(...)` as bars: each measurement's value next to its
     reference (random order, threshold or chance).
 
-    One method: its bars are green where the check passed, red where not. Several methods
-    (`pd.concat` of their summaries): one coloured bar per method, failed checks hatched and
-    marked with a cross, and the references averaged over the methods' rows (they agree when
-    the methods were evaluated on the same clips with the same seed).
+    summary: a `FaithfulnessReport`, a list of them, or a summary table ([method,] check, over,
+    value, reference, passed). One method: its bars are green where the check passed, red where
+    not. Several methods: one coloured bar per method, failed checks hatched and marked with a
+    cross, and the references averaged over the methods' rows (they agree when the methods
+    were evaluated on the same clips with the same seed).
     """
+    summary = _table(summary, "summary")
     if not {"check", "over", "value", "reference", "passed"} <= set(summary.columns):
         raise ValueError("summary needs columns check, over, value, reference, passed "
                          "(from explain.evaluate_faithfulness)")
     judged = summary[summary["reference"].notna()]
-    if "method" not in judged:
-        judged = judged.assign(method="")
     methods = list(dict.fromkeys(judged["method"]))
     keys = list(dict.fromkeys(zip(judged["check"], judged["over"])))  # (check, over) in order of appearance
     labels = [f"{c}<br>{o}" for c, o in keys]

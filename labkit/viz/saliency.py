@@ -17,7 +17,7 @@ ABS_SCALE = [[0.0, "rgba(255,255,0,0)"], [0.25, "rgba(255,220,0,0.45)"], [0.6, "
              [1.0, "rgba(200,0,0,1)"]]
 SIGNED_SCALE = [[0.0, "rgba(5,48,97,1)"], [0.3, "rgba(67,147,195,0.7)"], [0.5, "rgba(255,255,255,0)"],
                 [0.7, "rgba(214,96,77,0.7)"], [1.0, "rgba(103,0,31,1)"]]
-BAR, BAR_ON = "#9ecae1", "#08519c"
+BAR, BAR_ON, EVIDENCE = "#9ecae1", "#08519c", "#d62728"
 
 
 def _unpack(clip, maps, frame_scores, index: int):
@@ -99,8 +99,7 @@ def saliency_overlay(clip, maps, frame_scores=None, index: int = 0, frame: int =
     heat = _heat(z[frame], signed, opacity)
     heat.colorbar.update(len=img_px / plot_px, y=1, yanchor="top")
     fig.add_trace(heat, row=1, col=1)
-    fig.add_trace(go.Bar(x=steps, y=scores, marker_color=colors(frame), name="frame importance",
-                         hovertemplate="frame %{x}<br>importance %{y:.3g}<extra></extra>"), row=2, col=1)
+    fig.add_trace(_importance_bars(scores, colors(frame)), row=2, col=1)
     if animate:  # each animation frame restyles only what changes: picture, heatmap, bar colours
         fig.frames = [go.Frame(data=[go.Image(source=uris[t]), go.Heatmap(z=z[t]), go.Bar(marker_color=colors(t))],
                                traces=[0, 1, 2], name=str(t)) for t in range(t_len)]
@@ -118,35 +117,70 @@ def saliency_overlay(clip, maps, frame_scores=None, index: int = 0, frame: int =
 
 
 def saliency_strip(clip, attributions: dict, index: int = 0, every: int = 1, signed: bool = False,
-                   opacity: float = 0.6, gap: int = 2, title: str | None = None) -> go.Figure:
+                   opacity: float = 0.6, gap: int = 2, title: str | None = None,
+                   columns: int | None = None) -> go.Figure:
     """Every frame side by side with its heatmap, one row per method: methods compared at a glance.
 
-    attributions: {name: explain.Attribution or maps (T, H, W)/(N, T, H, W)}. Each row is one
-    go.Image (frames joined with white gaps) plus one go.Heatmap (0, i.e. transparent, in the gaps) — two traces per row.
+    attributions: {name: explain.Attribution or maps (T, H, W)/(N, T, H, W)}. columns: frames
+    per row (None: all); a longer clip wraps onto further rows, each labelled with the frames
+    it holds, so a long clip stays readable on a page instead of shrinking. Each row is one
+    go.Image (frames joined with white gaps) plus one go.Heatmap (0, i.e. transparent, in the
+    gaps) — two traces per row.
     """
     fig = go.Figure()
-    ticks = None
-    for r, (name, attr) in enumerate(attributions.items()):
+    labels = []
+    for name, attr in attributions.items():
         frames, maps, _, _ = _unpack(clip, attr, None, index)
         frames, z = frames[::every], _scaled(maps, signed)[::every]
         t, h, w, _ = frames.shape
-        pitch = w + gap
-        img = np.full((h, t * pitch - gap, 3), 255, np.uint8)
-        heat = np.zeros((h, t * pitch - gap), np.int8)
-        for k in range(t):
-            img[:, k * pitch:k * pitch + w] = frames[k]
-            heat[:, k * pitch:k * pitch + w] = z[k]
-        y0 = r * (h + gap)
-        fig.add_trace(go.Image(source=png_uri(img), x0=0, y0=y0, hoverinfo="skip", name=name))
-        fig.add_trace(_heat(heat, signed, opacity, y0=y0, dy=1, x0=0, dx=1, name=name,
-                            showscale=r == 0))
-        ticks = [k * pitch + w / 2 for k in range(t)], [f"t={k * every}" for k in range(t)]
-    names = list(attributions)
-    h = frames.shape[1]
-    fig.update_xaxes(tickvals=ticks[0], ticktext=ticks[1], showgrid=False, zeroline=False)
-    fig.update_yaxes(tickvals=[r * (h + gap) + h / 2 for r in range(len(names))], ticktext=names,
+        per_row, pitch = min(columns or t, t), w + gap
+        for start in range(0, t, per_row):
+            shown = range(start, min(start + per_row, t))
+            img = np.full((h, per_row * pitch - gap, 3), 255, np.uint8)
+            heat = np.zeros((h, per_row * pitch - gap), np.int8)
+            for k in shown:
+                x = (k - start) * pitch
+                img[:, x:x + w], heat[:, x:x + w] = frames[k], z[k]
+            y0 = len(labels) * (h + gap)
+            fig.add_trace(go.Image(source=png_uri(img), x0=0, y0=y0, hoverinfo="skip", name=name))
+            fig.add_trace(_heat(heat, signed, opacity, y0=y0, dy=1, x0=0, dx=1, name=name, showscale=not labels))
+            span = f"t={shown[0] * every}–{shown[-1] * every}" if per_row < t else ""
+            labels.append("<br>".join(part for part in (name if start == 0 else "", span) if part))
+    wrapped = per_row < t
+    fig.update_xaxes(tickvals=[k * pitch + w / 2 for k in range(per_row)],
+                     ticktext=[f"t={k * every}" for k in range(per_row)], showticklabels=not wrapped,
+                     showgrid=False, zeroline=False)
+    fig.update_yaxes(tickvals=[r * (h + gap) + h / 2 for r in range(len(labels))], ticktext=labels,
                      autorange="reversed", scaleanchor="x", showgrid=False, zeroline=False)
-    width = min(1200, 120 + len(ticks[0]) * 80)
-    fig.update_layout(title=title, width=width, height=100 + len(names) * (width - 120) / len(ticks[0]),
-                      template="plotly_white", margin=dict(l=110, r=10, t=40 if title else 10, b=30))
+    width = min(1200, 120 + per_row * 80)
+    fig.update_layout(title=title, width=width, height=100 + len(labels) * (width - 120) / per_row,
+                      template="plotly_white", margin=dict(l=110, r=10, t=40 if title else 10, b=10 if wrapped else 30))
+    return fig
+
+
+def _importance_bars(scores: np.ndarray, colors) -> go.Bar:
+    """Frame importance (T,) as one bar per frame; `colors`: one colour, or one per bar."""
+    return go.Bar(x=np.arange(len(scores)), y=scores, marker_color=colors, name="frame importance",
+                  hovertemplate="frame %{x}<br>importance %{y:.3g}<extra></extra>")
+
+
+def frame_importance(scores, evidence=None, title: str | None = None) -> go.Figure:
+    """When the model found its evidence: frame importance (T,) as bars, e.g. an
+    `Attribution`'s `frame_scores[i]`.
+
+    evidence (T,) bool: the frames known to carry the class (a synthetic task's
+    `evidence_frames[i]`), drawn red against the others' blue.
+    """
+    scores = np.asarray(scores, dtype=float).reshape(-1)
+    colors = BAR_ON
+    if evidence is not None:
+        evidence = np.asarray(evidence, dtype=bool).reshape(-1)
+        if len(evidence) != len(scores):
+            raise ValueError(f"evidence marks {len(evidence)} frames but there are {len(scores)} scores")
+        colors = np.where(evidence, EVIDENCE, BAR_ON).tolist()
+    fig = go.Figure(_importance_bars(scores, colors))
+    fig.update_xaxes(title_text="frame", dtick=1 if len(scores) <= 32 else None)
+    fig.update_yaxes(title_text="importance")
+    fig.update_layout(title=title or "when: frame importance" + ("" if evidence is None else " (red: evidence frames)"),
+                      template="plotly_white", height=300, margin=dict(l=60, r=10, t=50, b=40))
     return fig

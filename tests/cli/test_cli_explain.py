@@ -10,7 +10,7 @@ from labkit.cli import main
 
 def test_writes_a_standalone_page(run_dir_fixture, tmp_path, capsys):
     out = tmp_path / "page.html"
-    rc = main(["explain", str(run_dir_fixture), "--data", "synthetic:order", "--n", "8", "--index", "3",
+    rc = main(["explain", str(run_dir_fixture), "--data", "synthetic:order", "--clips", "8", "--index", "3",
                "--method", "integrated_gradients", "--param", "n_steps=8", "--param", "baseline=black",
                "--out", str(out)])
     assert rc == 0
@@ -29,7 +29,7 @@ def test_writes_a_standalone_page(run_dir_fixture, tmp_path, capsys):
 @pytest.mark.parametrize("args, message", [
     (["--method", "lime"], "invalid choice"),
     (["--index", "99"], "--index 99 is out of range"),
-    (["--param", "n_steps"], "expected name=value"),
+    (["--param", "n_steps"], "write KEY=VALUE"),
     (["--param", "steps=4"], "unknown parameter"),
     (["--target", "green-first"], "unknown target class"),
     (["--data", "synthetic:direction"], "classes"),
@@ -37,7 +37,7 @@ def test_writes_a_standalone_page(run_dir_fixture, tmp_path, capsys):
 def test_bad_arguments_give_one_clear_line(run_dir_fixture, tmp_path, capsys, args, message):
     base = {"--data": "synthetic:order", "--index": "0", "--method": "saliency"}
     extra = dict(zip(args[::2], args[1::2]))
-    argv = ["explain", str(run_dir_fixture), "--n", "8", "--out", str(tmp_path / "p.html")]
+    argv = ["explain", str(run_dir_fixture), "--clips", "8", "--out", str(tmp_path / "p.html")]
     for k, v in {**base, **extra}.items():
         argv += [k, v]
     if message == "invalid choice":
@@ -51,3 +51,11 @@ def test_bad_arguments_give_one_clear_line(run_dir_fixture, tmp_path, capsys, ar
 def test_missing_run_folder(tmp_path, capsys):
     rc = main(["explain", str(tmp_path / "nope"), "--data", "synthetic:order", "--out", str(tmp_path / "p.html")])
     assert rc == 2 and "does not exist" in capsys.readouterr().err
+
+
+def test_without_data_a_clip_of_the_runs_own_validation_split(run_dir_fixture, tmp_path, capsys):
+    rc = main(["explain", str(run_dir_fixture), "--index", "1", "--method", "saliency", "--out", str(tmp_path / "p.html")])
+    assert rc == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["split"] == "val" and summary["label"] in ("red-first", "blue-first")
+    assert "its val clips" in (tmp_path / "p.html").read_text()

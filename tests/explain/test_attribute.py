@@ -95,7 +95,7 @@ def test_memory_budget_sets_batch_sizes_not_results(gru_model, clips):
 def test_sixteen_frame_clip_fits_the_budget(gru_model):
     clip = np.random.default_rng(1).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
     attr = explain.attribute(gru_model, clip, method="integrated_gradients", n_steps=32, memory_mb=4)
-    from labkit.explain.budget import BACKWARD_FACTOR
+    from labkit.explain.core import BACKWARD_FACTOR
     rows = attr.params["internal_batch_size"]
     assert rows < 32 and attr.maps.shape == (1, 16, 32, 32)
     assert attr.params["memory_bytes"] == 4 * 1024**2 and rows >= 2

@@ -63,20 +63,24 @@ def test_evaluate_faithfulness_runs_every_check():
 
     ds = data.synthetic("order", n=6, frames=6, size=32, seed=0)
     model = tiny("default", num_classes=2)
-    summary = explain.evaluate_faithfulness(model, ds, "saliency", n=2, steps=4, n_random=3)
+    report = explain.evaluate_faithfulness(model, ds, "saliency", n=2, steps=4, n_random=3)
+    summary = report.summary
     assert set(summary["check"]) == {"deletion", "insertion", "randomization", "randomization (signed)", "pointing"}
     rand = summary[summary["check"] == "randomization"]
     assert list(rand["over"]) == ["head", "rnn", "blocks.1", "blocks.0"]
     assert rand["passed"].iloc[:-1].isna().all() and rand["passed"].iloc[-1] in (True, False)
-    assert list(summary.attrs) == ["evaluation", "curves", "auc", "randomization", "pointing"]
-    ev = summary.attrs["evaluation"]
-    assert ev.method == "saliency" and len(ev.indices) == 2 and ev.params["n_random"] == 3
+    tables = [report.summary, report.curves, report.auc, report.randomization, report.pointing]
+    assert all(t.columns[0] == "method" and set(t["method"]) == {"saliency"} for t in tables)
+    assert report.method == "saliency" and len(report.indices) == 2 and report.params["n_random"] == 3
+    assert report.checks == ("deletion", "randomization", "pointing")
+    # a notebook cell ending in a report shows its summary table
+    assert "<table" in report._repr_html_() and "randomization (signed)" in repr(report)
     with pytest.raises(ValueError, match="unknown check"):
         explain.evaluate_faithfulness(model, ds, "saliency", n=2, checks=("vibes",))
 
 
-def test_summaries_of_several_methods_concatenate():
-    """Comparing methods is one pd.concat; slicing one summary keeps its detail tables."""
+def test_reports_of_several_methods_concatenate():
+    """Comparing methods is one FaithfulnessReport.concat: every table stacked, each row keeping its method."""
     import pandas as pd
 
     from labkit import data
@@ -86,10 +90,20 @@ def test_summaries_of_several_methods_concatenate():
     ds = data.synthetic("order", n=6, frames=6, size=32, seed=0)
     model = tiny("default", num_classes=2)
     kw = dict(n=2, steps=3, n_random=2, checks=("deletion", "pointing"))
-    a, b = (explain.evaluate_faithfulness(model, ds, m, **kw) for m in ("saliency", "frame_ablation"))
-    both = pd.concat([a, b], ignore_index=True)
-    assert len(both) == len(a) + len(b) and set(both["method"]) == {"saliency", "frame_ablation"}
-    assert both.attrs == {}  # two evaluations: no single set of details applies
-    deletion = a[a["check"] == "deletion"]
-    assert deletion.attrs["evaluation"].method == "saliency"
-    pd.testing.assert_frame_equal(deletion.attrs["curves"], a.attrs["curves"])
+    a, b, c = (explain.evaluate_faithfulness(model, ds, m, **kw)
+               for m in ("saliency", "frame_ablation", "input_x_gradient"))
+    both = explain.FaithfulnessReport.concat([a, b])
+    assert both.method == "saliency+frame_ablation" and both.methods == ("saliency", "frame_ablation")
+    assert len(both.summary) == len(a.summary) + len(b.summary)
+    assert set(both.summary["method"]) == {"saliency", "frame_ablation"}
+    curves = both.curves[both.curves["method"] == "saliency"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(curves, a.curves)
+    assert both.randomization is None  # neither report ran the check
+    assert both.indices == a.indices and both.checks == ("deletion", "pointing")
+    assert both.params == {"saliency": a.params, "frame_ablation": b.params}
+    three = explain.FaithfulnessReport.concat([both, c])  # a concatenation concatenates again, flat
+    assert three.methods == ("saliency", "frame_ablation", "input_x_gradient")
+    assert list(three.params) == list(three.methods) and len(three.pointing) == 3 * len(a.pointing)
+    assert explain.FaithfulnessReport.concat([a]).params == a.params
+    with pytest.raises(ValueError, match="more than one report"):
+        explain.FaithfulnessReport.concat([both, a])

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from labkit.explain.methods import Logits
+from labkit.explain.registry import Logits
 from labkit.explain.path_ig import BroadcastIntegratedGradients
 
 from .conftest import tiny

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from labkit import explain
-from labkit.explain.methods import get
+from labkit.explain.registry import get
 
 NAMES = ["saliency", "input_x_gradient", "integrated_gradients", "smoothgrad", "occlusion", "grad_cam",
          "frame_ablation", "deeplift"]

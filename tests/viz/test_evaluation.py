@@ -38,3 +38,13 @@ def test_per_class_bars_from_index_or_class_column():
         assert list(fig.data[1].x) == ["l", "r"] and list(fig.data[1].y) == [0.4, 0.7]
     with pytest.raises(ValueError, match="recall"):
         viz.per_class_bars(pc.drop(columns="recall"))
+
+
+def test_class_probabilities_outline_the_explained_class():
+    fig = viz.class_probabilities(np.array([0.2, 0.7, 0.1]), ["a", "b", "c"], target=2, label=0)
+    bar = fig.data[0]
+    assert list(bar.x) == ["a", "b", "c"] and list(bar.marker.line.width) == [0, 0, 3]
+    assert "true class: a" in fig.layout.title.text and "explained" in fig.layout.title.text
+    assert viz.class_probabilities([0.5, 0.5], ["a", "b"]).layout.title.text == "prediction"
+    with pytest.raises(ValueError, match="2 probabilities for 3 classes"):
+        viz.class_probabilities([0.5, 0.5], ["a", "b", "c"])

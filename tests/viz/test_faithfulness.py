@@ -1,4 +1,6 @@
-"""Faithfulness figures, on the tables `labkit.explain` returns."""
+"""Faithfulness figures, on the reports and tables `labkit.explain` returns."""
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,14 +9,24 @@ from labkit import explain, models, viz
 
 
 @pytest.fixture(scope="module")
-def faithfulness(tiny_order, tiny_config):
-    """evaluate_faithfulness of saliency on an untrained tiny model: real tables, ~1 s."""
-    model = models.DCRN(tiny_config.replace(num_classes=2)).eval()
-    return explain.evaluate_faithfulness(model, tiny_order, "saliency", n=3, steps=4, n_random=2)
+def untrained(tiny_config):
+    return models.DCRN(tiny_config.replace(num_classes=2)).eval()
+
+
+@pytest.fixture(scope="module")
+def faithfulness(tiny_order, untrained):
+    """evaluate_faithfulness of saliency on an untrained tiny model: a real report, ~1 s."""
+    return explain.evaluate_faithfulness(untrained, tiny_order, "saliency", n=3, steps=4, n_random=2)
+
+
+@pytest.fixture(scope="module")
+def other(tiny_order, untrained):
+    """The same model, checks, clips and seed for input x gradient: a second method to compare with."""
+    return explain.evaluate_faithfulness(untrained, tiny_order, "input_x_gradient", n=3, steps=4, n_random=2)
 
 
 def test_deletion_insertion_grid_from_real_curves(faithfulness):
-    fig = viz.deletion_insertion_curves(faithfulness.attrs["curves"])
+    fig = viz.deletion_insertion_curves(faithfulness.curves)
     titles = [a.text for a in fig.layout.annotations]
     assert titles[0].startswith("deletion over frames") and "AUC" in titles[0]
     assert any(t.startswith("insertion over pixels") for t in titles)
@@ -37,7 +49,7 @@ def test_curves_are_means_over_clips_with_a_band():
 
 
 def test_randomization_cascade_follows_the_steps(faithfulness):
-    rand = faithfulness.attrs["randomization"]
+    rand = faithfulness.randomization
     fig = viz.randomization_cascade(rand)
     assert fig.data[0].x[0] == "original" and fig.data[0].y[0] == pytest.approx(1.0)
     assert len(fig.data[0].x) == rand["step"].nunique()
@@ -46,7 +58,7 @@ def test_randomization_cascade_follows_the_steps(faithfulness):
 
 def test_summary_bars_colour_by_passed(faithfulness):
     fig = viz.faithfulness_summary(faithfulness)
-    judged = faithfulness[faithfulness.reference.notna()]
+    judged = faithfulness.summary[faithfulness.summary.reference.notna()]
     assert len(fig.data[0].x) == len(judged)
     assert list(fig.data[0].marker.color) == ["#2ca02c" if p else "#d62728" for p in judged.passed]
 
@@ -61,8 +73,9 @@ def test_gradient_flow_from_explain_averages_clips(tiny_order, tiny_config):
 
 
 def test_summary_compares_concatenated_methods(faithfulness):
-    """Two methods' summaries in one pd.concat: a bar per method per check, failures hatched,
+    """Two methods' summary tables in one pd.concat: a bar per method per check, failures hatched,
     one reference bar; rows that do not line up stay gaps instead of shifting."""
+    faithfulness = faithfulness.summary
     other = faithfulness.assign(method="other", value=faithfulness["value"] + 0.5,
                                 passed=~faithfulness["passed"].fillna(False).astype(bool))
     other = other[other["check"] != "pointing"]  # a method evaluated without the pointing game
@@ -82,3 +95,27 @@ def test_summary_compares_concatenated_methods(faithfulness):
         assert second.text[i].endswith(" ✗") == other_failed
     np.testing.assert_allclose(reference.y, judged["reference"])
     assert "vs other" in fig.layout.title.text
+
+
+def test_figures_take_reports_and_lists_of_reports(faithfulness, other):
+    """A report plots as it is; a list of reports, or their concat, gives a line or bar per method
+    against one reference."""
+    one = viz.deletion_insertion_curves(faithfulness)
+    assert [t.name for t in one.data] == [t.name for t in viz.deletion_insertion_curves(faithfulness.curves).data]
+    both = explain.FaithfulnessReport.concat([faithfulness, other])
+    for fig in (viz.deletion_insertion_curves([faithfulness, other]), viz.deletion_insertion_curves(both)):
+        lines = {t.name: t for t in fig.data if t.fill is None}
+        assert set(lines) == {"random order (mean)", "saliency", "input_x_gradient"}
+        assert "saliency" in fig.layout.annotations[0].text and "input_x_gradient" in fig.layout.annotations[0].text
+    # same clips, seed and targets: both methods' random orders agree, so their mean is either one
+    random = [t.y for fig in (one, viz.deletion_insertion_curves(both)) for t in fig.data
+              if t.name == "random order (mean)" and t.fill is None]
+    np.testing.assert_allclose(np.concatenate(random[:4]), np.concatenate(random[4:]), rtol=1e-6)
+    cascade = viz.randomization_cascade([faithfulness, other])
+    assert [t.name for t in cascade.data] == ["saliency: |maps|", "saliency: signed maps",
+                                              "input_x_gradient: |maps|", "input_x_gradient: signed maps"]
+    summary = viz.faithfulness_summary(both)
+    assert [t.name for t in summary.data] == ["saliency", "input_x_gradient", "reference"]
+    assert len(summary.data[0].x) == len(faithfulness.summary.dropna(subset=["reference"]))
+    with pytest.raises(ValueError, match="no curves table"):
+        viz.deletion_insertion_curves(dataclasses.replace(faithfulness, curves=None))

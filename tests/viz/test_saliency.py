@@ -73,3 +73,26 @@ def test_strip_one_row_per_method(clip_and_maps):
     assert [t.type for t in fig.data] == ["image", "heatmap"] * 2
     assert list(fig.layout.yaxis.ticktext) == ["IG", "occlusion"]
     assert len(fig.layout.xaxis.tickvals) == 4
+
+
+def test_strip_wraps_long_clips_onto_labelled_rows(clip_and_maps):
+    clip, maps = clip_and_maps
+    fig = viz.saliency_strip(clip, {"IG": maps, "occlusion": -maps}, columns=3)
+    assert [t.type for t in fig.data] == ["image", "heatmap"] * 6  # 8 frames: rows of 3, 3, 2 per method
+    labels = list(fig.layout.yaxis.ticktext)
+    assert labels[:3] == ["IG<br>t=0–2", "t=3–5", "t=6–7"] and labels[3] == "occlusion<br>t=0–2"
+    assert fig.layout.xaxis.showticklabels is False and fig.layout.width <= 1000
+    heat = np.asarray(fig.data[5].z)  # IG's last row: frames 6 and 7, then blank
+    assert heat.shape == (32, 3 * 34 - 2) and not heat[:, 2 * 34:].any()
+
+
+def test_frame_importance_marks_evidence_frames():
+    scores = np.arange(6.0)
+    fig = viz.frame_importance(scores, evidence=[False, True, False, False, True, False])
+    bar = fig.data[0]
+    np.testing.assert_allclose(bar.y, scores)
+    assert bar.marker.color[1] == bar.marker.color[4] != bar.marker.color[0]
+    assert "evidence" in fig.layout.title.text
+    assert isinstance(viz.frame_importance(scores).data[0].marker.color, str)
+    with pytest.raises(ValueError, match="evidence marks 2 frames"):
+        viz.frame_importance(scores, evidence=[True, False])

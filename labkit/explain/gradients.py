@@ -6,8 +6,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .inputs import check_clips, resolve_targets
-from .state import explaining
+from .core import check_clips, explaining, resolve_targets
 
 
 def gradient_flow(model, clip, target=None, classes=None) -> pd.DataFrame:

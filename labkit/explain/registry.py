@@ -1,14 +1,17 @@
-"""The attribution methods, one place: each runner next to its spec, and the registry.
+"""The attribution methods, one place: their parameter specs, each runner next to its spec, and
+the registry that `explain.methods()` lists so widgets and the CLI can build controls.
 
 A runner takes the wrapped model `net` (normalised clips (n, T, C, H, W) -> logits (n, K)),
 the clips `x`, the target classes `target` (n,), the resolved parameters and the memory
-`Budget`, and returns `(attributions (n, T, C', H, W), delta (n,) or None, choices)` where C'
+`core.Budget`, and returns `(attributions (n, T, C', H, W), delta (n,) or None, choices)` where C'
 is C (or 1 for Grad-CAM) and `choices` records sizes picked for the caller (batch sizes).
 Attributions are for the target's logit: logits do not saturate the way probabilities do.
 """
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import captum.attr as ca
 import torch
@@ -17,7 +20,78 @@ import torch.nn.functional as F
 
 from .baselines import BASELINES, make_baseline
 from .path_ig import BroadcastIntegratedGradients
-from .specs import MethodSpec, ParamSpec
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One tunable parameter of an attribution method.
+
+    `type` is "int", "float", "bool" or "choice"; `low`/`high` bound numbers (inclusive),
+    `choices` lists the values a "choice" takes. `default=None` on an int means "chosen for you".
+    """
+
+    name: str
+    type: str
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    choices: tuple | None = None
+    help: str = ""
+
+    def coerce(self, value: Any, method: str) -> Any:
+        """Check one value (strings from the command line are converted) and return it typed."""
+        where = f"{method}: parameter {self.name!r}"
+        if value is None and self.default is None:
+            return None
+        try:
+            if self.type == "int":
+                if isinstance(value, float) and not value.is_integer():
+                    raise ValueError
+                value = int(value)
+            elif self.type == "float":
+                value = float(value)
+            elif self.type == "bool":
+                if isinstance(value, str):
+                    if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                        raise ValueError
+                    value = value.lower() in ("true", "1", "yes")
+                value = bool(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where} must be of type {self.type}; got {value!r}") from None
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"{where} must be one of {list(self.choices)}; got {value!r}")
+        if self.low is not None and value < self.low or self.high is not None and value > self.high:
+            raise ValueError(f"{where} must lie in [{self.low}, {self.high}]; got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One attribution method: its name, a human label, its parameters and how it runs.
+
+    `reduce` says how the (N, T, C, H, W) attribution is folded over channels: "sum" for
+    additive methods (gradients, integrated gradients), "mean" for perturbation methods whose
+    value is shared by every channel of the perturbed region. `frame_score` says how frame
+    importance is read: "abs_mass" (sum of |map| over the frame), "signed_mass" (sum of the
+    signed map: for methods that add up to the logit difference, the frame's share of it),
+    "mean" (mean signed map) or "drop" (the frame's ablation value itself).
+    """
+
+    name: str
+    label: str
+    params: tuple[ParamSpec, ...]
+    description: str = ""
+    reduce: str = "sum"
+    frame_score: str = "abs_mass"
+    run: Callable | None = field(default=None, repr=False, compare=False)
+
+    def resolve(self, params: dict) -> dict:
+        """Defaults filled in, every value checked; unknown names raise a ValueError listing the valid ones."""
+        names = {p.name: p for p in self.params}
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise ValueError(f"{self.name}: unknown parameter(s) {unknown}; valid: {sorted(names) or 'none'}")
+        return {n: p.coerce(params.get(n, p.default), self.name) for n, p in names.items()}
 
 
 class Logits(nn.Module):
@@ -192,3 +266,8 @@ def get(name: str) -> MethodSpec:
     if name not in REGISTRY:
         raise ValueError(f"unknown attribution method {name!r}; choose one of {list(REGISTRY)}")
     return REGISTRY[name]
+
+
+def methods() -> list[MethodSpec]:
+    """Every attribution method with its parameter specs, in display order."""
+    return list(METHODS)
