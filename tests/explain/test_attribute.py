@@ -7,7 +7,6 @@ import torch
 
 from labkit import explain
 
-from .conftest import tiny
 
 FAST = {"integrated_gradients": {"n_steps": 4}, "smoothgrad": {"nt_samples": 3},
         "occlusion": {"window": 16, "stride": 16, "frames": 3}}
@@ -153,7 +152,7 @@ def test_bad_clips(gru_model, lstm_model, clips, bad, match):
         explain.attribute(gru_model, bad(clips), method="saliency")
 
 
-def test_too_many_frames():
+def test_too_many_frames(tiny):
     model = tiny("default", max_frames=4)
     clip = np.zeros((6, 32, 32, 3), np.uint8)
     with pytest.raises(ValueError, match="max_frames=4"):

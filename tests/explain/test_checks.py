@@ -56,10 +56,8 @@ def test_pointing_game_maths(gru_model, clips):
         explain.pointing_game(attr, frames[:, :3], masks)
 
 
-def test_evaluate_faithfulness_runs_every_check():
+def test_evaluate_faithfulness_runs_every_check(tiny):
     from labkit import data
-
-    from .conftest import tiny
 
     ds = data.synthetic("order", n=6, frames=6, size=32, seed=0)
     model = tiny("default", num_classes=2)
@@ -79,13 +77,11 @@ def test_evaluate_faithfulness_runs_every_check():
         explain.evaluate_faithfulness(model, ds, "saliency", n=2, checks=("vibes",))
 
 
-def test_reports_of_several_methods_concatenate():
+def test_reports_of_several_methods_concatenate(tiny):
     """Comparing methods is one FaithfulnessReport.concat: every table stacked, each row keeping its method."""
     import pandas as pd
 
     from labkit import data
-
-    from .conftest import tiny
 
     ds = data.synthetic("order", n=6, frames=6, size=32, seed=0)
     model = tiny("default", num_classes=2)

@@ -6,7 +6,6 @@ import pytest
 
 from labkit import explain
 
-from .conftest import tiny
 
 
 def test_columns_and_rows(gru_model, clips):
@@ -17,7 +16,7 @@ def test_columns_and_rows(gru_model, clips):
     np.testing.assert_allclose(one["grad_norm"], df[df["clip"] == 1]["grad_norm"], rtol=1e-4)
 
 
-def test_recurrent_gradients_fade_towards_early_frames():
+def test_recurrent_gradients_fade_towards_early_frames(tiny):
     clip = np.random.default_rng(0).integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)
     g = explain.gradient_flow(tiny("default", cell="rnn"), clip)["grad_norm"].to_numpy()
     assert g[-1] > 10 * g[0]

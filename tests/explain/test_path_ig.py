@@ -9,7 +9,6 @@ import torch.nn as nn
 from labkit.explain.registry import Logits
 from labkit.explain.path_ig import BroadcastIntegratedGradients
 
-from .conftest import tiny
 
 
 def _both(forward, inputs, **kw):
@@ -33,7 +32,7 @@ def _close(ours, theirs):
     dict(n_steps=5, baselines=0.25),  # scalar baseline
     dict(n_steps=5, target=torch.tensor([0, 2, 1])),  # one target per clip
 ])
-def test_matches_captum_on_a_recurrent_model(kw):
+def test_matches_captum_on_a_recurrent_model(kw, tiny):
     net = Logits(tiny("default"))
     x = torch.randn(3, 4, 3, 32, 32)
     kw = {"baselines": torch.randn(1, 4, 3, 32, 32), "target": 1, **kw}
@@ -64,7 +63,7 @@ def test_matches_captum_with_several_inputs_and_extra_arguments():
     torch.testing.assert_close(da, db, rtol=1e-4, atol=1e-5)
 
 
-def test_gradients_flow_to_the_inputs_only_through_the_path():
+def test_gradients_flow_to_the_inputs_only_through_the_path(tiny):
     """The clip itself must not need or receive gradients: the path is a fresh leaf."""
     net = Logits(tiny("default"))
     x = torch.randn(1, 4, 3, 32, 32)

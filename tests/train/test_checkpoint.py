@@ -9,7 +9,6 @@ from labkit import train
 from labkit.runs.record import load_checkpoint, save_atomic, write_text_atomic
 from labkit.train import Callback
 
-from .conftest import micro_model_like
 
 FAST = dict(batch_size=8, progress=False, device="cpu", threads=1)  # 1 thread: tiny ops, busy cores
 
@@ -82,13 +81,13 @@ def _assert_bit_identical(a: dict, b: dict):
         assert torch.equal(a[k], b[k]), k
 
 
-def test_resume_reproduces_an_uninterrupted_run_exactly(micro_split, tmp_path):
+def test_resume_reproduces_an_uninterrupted_run_exactly(micro_split, tmp_path, micro):
     """2 epochs + resume to 4 == 4 epochs straight (augmentation and dropout on, Adam state)."""
     tr, va = micro_split
     kw = dict(lr=1e-2, seed=5, **FAST)
-    straight = train.fit(micro_model_like(drop_rate=0.2), tr, va, epochs=4, run_dir=tmp_path / "a", **kw)
-    train.fit(micro_model_like(drop_rate=0.2), tr, va, epochs=2, run_dir=tmp_path / "b", **kw)
-    resumed = train.fit(micro_model_like(drop_rate=0.2), tr, va, epochs=4, resume=tmp_path / "b", **kw)
+    straight = train.fit(micro(drop_rate=0.2), tr, va, epochs=4, run_dir=tmp_path / "a", **kw)
+    train.fit(micro(drop_rate=0.2), tr, va, epochs=2, run_dir=tmp_path / "b", **kw)
+    resumed = train.fit(micro(drop_rate=0.2), tr, va, epochs=4, resume=tmp_path / "b", **kw)
     _assert_bit_identical(load_checkpoint(tmp_path / "a" / "last.pt")["model"],
                           load_checkpoint(tmp_path / "b" / "last.pt")["model"])
     _assert_bit_identical(_weights(straight.model), _weights(resumed.model))
@@ -97,7 +96,7 @@ def test_resume_reproduces_an_uninterrupted_run_exactly(micro_split, tmp_path):
     assert resumed.best_epoch == straight.best_epoch
 
 
-def test_resume_after_a_stop_keeps_the_schedule(micro_split, tmp_path):
+def test_resume_after_a_stop_keeps_the_schedule(micro_split, tmp_path, micro):
     """A cosine schedule over 4 epochs, stopped after 2 and resumed == never stopped."""
     tr, va = micro_split
     kw = dict(lr=1e-2, seed=1, scheduler="cosine", optimizer="sgd", **FAST)
@@ -106,21 +105,21 @@ def test_resume_after_a_stop_keeps_the_schedule(micro_split, tmp_path):
         def on_epoch_end(self, state):
             state.stop_requested = state.epoch == 2
 
-    straight = train.fit(micro_model_like(), tr, va, epochs=4, run_dir=tmp_path / "a", **kw)
-    stopped = train.fit(micro_model_like(), tr, va, epochs=4, run_dir=tmp_path / "b", callbacks=[StopAt2()], **kw)
+    straight = train.fit(micro(), tr, va, epochs=4, run_dir=tmp_path / "a", **kw)
+    stopped = train.fit(micro(), tr, va, epochs=4, run_dir=tmp_path / "b", callbacks=[StopAt2()], **kw)
     assert len(stopped.history) == 2
-    resumed = train.fit(micro_model_like(), tr, va, epochs=4, resume=tmp_path / "b", **kw)
+    resumed = train.fit(micro(), tr, va, epochs=4, resume=tmp_path / "b", **kw)
     assert resumed.history["lr"].tolist() == straight.history["lr"].tolist()
     _assert_bit_identical(load_checkpoint(tmp_path / "a" / "last.pt")["model"],
                           load_checkpoint(tmp_path / "b" / "last.pt")["model"])
     _assert_bit_identical(_weights(straight.model), _weights(resumed.model))
 
 
-def test_resume_refuses_a_different_model(micro_split, micro_model, tmp_path):
+def test_resume_refuses_a_different_model(micro_split, micro_model, tmp_path, micro):
     tr, va = micro_split
     train.fit(micro_model, tr, va, epochs=1, run_dir=tmp_path / "run", **FAST)
     with pytest.raises(ValueError, match="head_hidden"):
-        train.fit(micro_model_like(), tr, va, epochs=2, resume=tmp_path / "run", **FAST)
+        train.fit(micro(), tr, va, epochs=2, resume=tmp_path / "run", **FAST)
 
 
 def test_resume_into_another_folder_forks_the_run(micro_split, micro_model, tmp_path):

@@ -10,7 +10,6 @@ from labkit.train import Callback, EarlyStopping, HISTORY_COLUMNS
 
 from labkit.train.optim import make_optimizer
 
-from .conftest import micro_model_like
 
 FAST = dict(batch_size=8, progress=False, device="cpu", threads=1)  # 1 thread: tiny ops, busy cores
 
@@ -173,13 +172,13 @@ def test_threads_argument_is_respected_during_fit(micro_split, micro_model):
     assert set(inside) == {want} and torch.get_num_threads() == before
 
 
-def test_fit_is_deterministic_for_a_seed(micro_split):
+def test_fit_is_deterministic_for_a_seed(micro_split, micro):
     tr, va = micro_split
-    a = train.fit(micro_model_like(drop_rate=0.2), tr, va, epochs=2, seed=3, **FAST).model.state_dict()
-    b = train.fit(micro_model_like(drop_rate=0.2), tr, va, epochs=2, seed=3, **FAST).model.state_dict()
+    a = train.fit(micro(drop_rate=0.2), tr, va, epochs=2, seed=3, **FAST).model.state_dict()
+    b = train.fit(micro(drop_rate=0.2), tr, va, epochs=2, seed=3, **FAST).model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
     rng_before = torch.get_rng_state()
-    train.fit(micro_model_like(), tr, va, epochs=1, **FAST)
+    train.fit(micro(), tr, va, epochs=1, **FAST)
     assert torch.equal(torch.get_rng_state(), rng_before)  # the caller's rng is left alone
 
 
@@ -190,8 +189,8 @@ def test_clips_per_s_matches_seconds(micro_split, micro_model):
     assert np.isfinite(h["val_seconds"]).all()
 
 
-def test_loader_workers_give_the_same_training(micro_split):
+def test_loader_workers_give_the_same_training(micro_split, micro):
     tr, va = micro_split
-    a = train.fit(micro_model_like(), tr, va, epochs=1, **FAST).model.state_dict()
-    b = train.fit(micro_model_like(), tr, va, epochs=1, workers=1, **FAST).model.state_dict()
+    a = train.fit(micro(), tr, va, epochs=1, **FAST).model.state_dict()
+    b = train.fit(micro(), tr, va, epochs=1, workers=1, **FAST).model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
