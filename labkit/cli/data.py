@@ -1,4 +1,4 @@
-"""`labkit data make NAME --n N --out DIR` writes a built-in task as real video files;
+"""`labkit data make NAME --clips N --out DIR` writes a built-in task as real video files;
 `labkit data inspect PATH` prints what a folder of clips (or a manifest) holds and what is wrong with it."""
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from labkit.errors import LabkitError
 from .options import parse_pairs
 
 
@@ -14,12 +15,12 @@ def _make(args) -> int:
     from labkit.data.export import FORMATS
 
     if args.format not in FORMATS:
-        raise ValueError(f"--format {args.format}; choose one of {list(FORMATS)}")
+        raise LabkitError(f"--format {args.format}; choose one of {list(FORMATS)}")
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not args.overwrite:  # say so before generating the data
-        raise ValueError(f"--out {out} is not empty; choose a new folder or pass --overwrite")
+        raise LabkitError(f"--out {out} is not empty; choose a new folder or pass --overwrite")
     options = parse_pairs(args.data_option, "--data-option", "gap=10")
-    ds = data.synthetic(args.name, n=args.n, frames=args.frames, size=args.size, seed=args.seed, **options)
+    ds = data.synthetic(args.name, n=args.clips, frames=args.frames, size=args.size, seed=args.seed, **options)
     table = data.write_dataset(ds, out, format=args.format, fps=args.fps, progress=not args.quiet,
                                overwrite=args.overwrite)
     counts = table.groupby("label", sort=False).size().reindex(ds.classes).rename("clips")
@@ -49,7 +50,7 @@ def register(sub) -> None:
     cmds = p.add_subparsers(dest="data_command", required=True)
     m = cmds.add_parser("make", help="write a built-in task as <out>/<class>/<clip>.<format> + manifest.csv")
     m.add_argument("name", help="built-in task: direction, order or digits")
-    m.add_argument("--n", type=int, default=200, help="number of clips (default 200)")
+    m.add_argument("--clips", type=int, default=200, help="number of clips (default 200)")
     m.add_argument("--out", required=True, help="folder to write (must be new or empty)")
     m.add_argument("--frames", type=int, default=16)
     m.add_argument("--size", type=int, default=64)

@@ -7,6 +7,7 @@ loading options (group_pattern, crop, on_error, classes).
 """
 from __future__ import annotations
 
+from labkit.errors import LabkitError
 from .options import parse_pairs
 
 SPLITS = ("val", "train", "fresh")
@@ -42,7 +43,7 @@ def load_spec(spec: str, options: list[str], clips: int | None, frames: int, siz
         return data.synthetic(spec.split(":", 1)[1], n=clips or 2000, frames=frames, size=size,
                               seed=opts.pop("seed", seed), **opts)
     if clips is not None:
-        raise ValueError(f"--clips {clips} only applies to synthetic data; {spec} is read as it is")
+        raise LabkitError(f"--clips {clips} only applies to synthetic data; {spec} is read as it is")
     load = data.manifest if spec.lower().endswith(".csv") else data.folder
     return load(spec, frames=frames, size=size, **opts)
 
@@ -64,7 +65,7 @@ def run_data(args, config: dict):
         _check_against_run(ds, trained, args.data)
         return ds, "given"
     if args.data_option or args.clips or args.frames or args.size:
-        raise ValueError("--data-option, --clips, --frames and --size describe data given with --data; "
+        raise LabkitError("--data-option, --clips, --frames and --size describe data given with --data; "
                          "without --data the run's own recipe is used as recorded")
     return _from_run(trained, (config.get("data") or {}).get("val") or {}, args.split), args.split
 
@@ -74,7 +75,7 @@ def _from_run(trained: dict, validated: dict, split: str):
 
     recipe = (validated if split == "val" else trained).get("recipe")
     if recipe is None:
-        raise ValueError(f"the run does not record how its {'validation' if split == 'val' else 'training'} "
+        raise LabkitError(f"the run does not record how its {'validation' if split == 'val' else 'training'} "
                          f"data was made (trained on clips built by hand, or with an older labkit); "
                          f"pass --data")
     if split == "fresh":
@@ -87,9 +88,9 @@ def _check_against_run(ds, trained: dict, spec: str) -> None:
     """Refuse data whose classes or frame size differ from what the run was trained on."""
     classes = trained.get("classes")
     if classes is not None and list(ds.classes) != list(classes):
-        raise ValueError(f"--data {spec} has classes {ds.classes} but the run was trained on {classes}; "
+        raise LabkitError(f"--data {spec} has classes {ds.classes} but the run was trained on {classes}; "
                          f"pass data with the run's classes (or leave out --data to use the run's own)")
     shape = trained.get("clip_shape")
     if shape is not None and list(ds[0][0].shape[1:]) != list(shape[1:]):
-        raise ValueError(f"--data {spec} gives frames of {list(ds[0][0].shape[1:])} (H, W, C) but the run "
+        raise LabkitError(f"--data {spec} gives frames of {list(ds[0][0].shape[1:])} (H, W, C) but the run "
                          f"was trained on {shape[1:]}; pass --size {shape[1]} (or leave out --data)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from labkit.errors import LabkitError
 from .data_source import add_data_arguments, run_data
 from .options import parse_pairs
 
@@ -19,7 +20,7 @@ def _explain(args) -> int:
     model = runs.load(args.run_dir)
     ds, split = run_data(args, config)
     if not 0 <= args.index < len(ds):
-        raise ValueError(f"--index {args.index} is out of range; the data has {len(ds)} clips (0..{len(ds) - 1})")
+        raise LabkitError(f"--index {args.index} is out of range; the data has {len(ds)} clips (0..{len(ds) - 1})")
     clip, label = ds[args.index]
     target = args.target
     if target is not None and target.lstrip("-").isdigit():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from labkit.errors import LabkitError
+
 
 def parse_value(text: str):
     """JSON where it parses ('10' -> 10, 'true' -> True, '[8, 12]' -> [8, 12], 'null' -> None),
@@ -25,7 +27,7 @@ def split_pairs(pairs, flag: str, example: str) -> dict[str, str]:
         key, sep, raw = pair.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ValueError(f"{flag} {pair!r}: write KEY=VALUE, e.g. {flag} {example}")
+            raise LabkitError(f"{flag} {pair!r}: write KEY=VALUE, e.g. {flag} {example}")
         out[key] = raw
     return out
 
@@ -43,7 +45,7 @@ def dataclass_overrides(cls, pairs, flag: str, example: str) -> dict:
     out = {}
     for key, raw in split_pairs(pairs, flag, example).items():
         if key not in fields:
-            raise ValueError(f"{flag} {key}: not a {cls.__name__} setting; valid keys: {', '.join(sorted(fields))}")
+            raise LabkitError(f"{flag} {key}: not a {cls.__name__} setting; valid keys: {', '.join(sorted(fields))}")
         value = parse_value(raw)
         if isinstance(fields[key].default, tuple) and not isinstance(value, list):
             value = [parse_value(p) for p in raw.split(",")] if "," in raw else [value] if raw.strip() else []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from labkit.errors import LabkitError
 from .data_source import add_data_arguments, load_spec, run_data
 from .options import dataclass_overrides, parse_value
 
@@ -62,7 +63,7 @@ def _train(args) -> int:
 
     cfg = config_from_args(args, train.TrainConfig)
     if not 0 < args.val_split < 1:
-        raise ValueError(f"--val-split {args.val_split}: the share of clips held out for validation must lie "
+        raise LabkitError(f"--val-split {args.val_split}: the share of clips held out for validation must lie "
                          f"between 0 and 1, e.g. --val-split 0.15")
     overrides = dataclass_overrides(models.DCRNConfig, args.set, "--set", "hidden_size=32")
     ds = load_spec(args.data, args.data_option, args.clips, args.frames or 16, args.size or 64, cfg.seed)

@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from labkit.errors import LabkitError, MissingPathError
 from .evidence import Evidence
 
 REPORT_COLUMNS = ["path", "problem"]
@@ -32,7 +33,7 @@ class NpyClips:
         try:
             return np.array(np.load(self.files[i], mmap_mode="r"))
         except (OSError, ValueError) as e:
-            raise FileNotFoundError(
+            raise MissingPathError(
                 f"{self.sources[i]}: its decoded copy {self.files[i]} could not be read ({e}); "
                 f"the cache was probably cleared while in use: load the dataset again") from None
 
@@ -81,11 +82,11 @@ class ClipDataset:
         for attr in ("paths", "groups", "lengths"):
             value = getattr(self, attr)
             if value is not None and len(value) != n:
-                raise ValueError(f"{attr} has {len(value)} entries for {n} clips")
+                raise LabkitError(f"{attr} has {len(value)} entries for {n} clips")
         if len(self.index) != n:
-            raise ValueError(f"index has {len(self.index)} entries for {n} clips")
+            raise LabkitError(f"index has {len(self.index)} entries for {n} clips")
         if n and (self.labels.min() < 0 or self.labels.max() >= len(self.classes)):
-            raise ValueError(f"labels must lie in 0..{len(self.classes) - 1} (one per class)")
+            raise LabkitError(f"labels must lie in 0..{len(self.classes) - 1} (one per class)")
 
     # --- clips -----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -141,7 +142,7 @@ class ClipDataset:
     def evidence_mask(self, i: int) -> np.ndarray:
         """bool (T, H, W): pixels of clip i that carry the class (synthetic data only)."""
         if self.evidence is None:
-            raise ValueError(f"dataset {self.name!r} has no ground-truth evidence; only data.synthetic(...) tasks do")
+            raise LabkitError(f"dataset {self.name!r} has no ground-truth evidence; only data.synthetic(...) tasks do")
         return self.evidence.mask(int(i) % len(self))
 
     def __repr__(self) -> str:
@@ -163,7 +164,7 @@ def jsonable(value, key: str = "recipe"):
         return str(value)
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    raise ValueError(f"{key}={value!r}: a recipe holds only JSON values (str, int, float, bool, None, "
+    raise LabkitError(f"{key}={value!r}: a recipe holds only JSON values (str, int, float, bool, None, "
                      f"lists, dicts); pass a plain value instead of a {type(value).__name__}")
 
 
@@ -181,7 +182,7 @@ def subset(ds: ClipDataset, indices) -> ClipDataset:
     idx = np.asarray(indices)
     if idx.dtype == bool:
         if idx.shape != (len(ds),):
-            raise ValueError(f"a boolean mask must have shape ({len(ds)},); got {idx.shape}")
+            raise LabkitError(f"a boolean mask must have shape ({len(ds)},); got {idx.shape}")
         idx = np.flatnonzero(idx)
     idx = idx.astype(np.int64).reshape(-1)
     if len(idx) and (idx.min() < -len(ds) or idx.max() >= len(ds)):

@@ -11,6 +11,7 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
+from labkit.errors import LabkitError
 from .dataset import ClipDataset
 
 # format -> (codec, pixel format, codec options); png/jpg write frame folders instead
@@ -30,11 +31,11 @@ def write_video(path, clip: np.ndarray, fps: int = 8) -> Path:
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in VIDEO_FORMATS:
-        raise ValueError(f"{path}: unknown video format {fmt!r}; choose one of {list(VIDEO_FORMATS)}")
+        raise LabkitError(f"{path}: unknown video format {fmt!r}; choose one of {list(VIDEO_FORMATS)}")
     codec, pix_fmt, options = VIDEO_FORMATS[fmt]
     T, H, W, _ = clip.shape
     if pix_fmt == "yuv420p" and (H % 2 or W % 2):
-        raise ValueError(f"{path}: {fmt} (4:2:0 colour) needs an even frame size, got {H}x{W}; "
+        raise LabkitError(f"{path}: {fmt} (4:2:0 colour) needs an even frame size, got {H}x{W}; "
                          f"use an even size or the mkv/png format")
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as container:
@@ -67,11 +68,11 @@ def write_dataset(ds: ClipDataset, out, format: str = "mp4", fps: int = 8, progr
     `write_dataset` listed there (other files stay), so a notebook can run the cell again.
     """
     if format not in FORMATS:
-        raise ValueError(f"format={format!r}; choose one of {list(FORMATS)}")
+        raise LabkitError(f"format={format!r}; choose one of {list(FORMATS)}")
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         if not overwrite:
-            raise ValueError(f"out={str(out)!r} is not empty; choose a new folder or pass overwrite=True")
+            raise LabkitError(f"out={str(out)!r} is not empty; choose a new folder or pass overwrite=True")
         remove_written(out)  # stale clips from an earlier, larger write would silently join the data
     digits = len(str(max(len(ds) - 1, 0)))
     rows = []

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from labkit.errors import LabkitError
 from . import cache
 from .dataset import ClipDataset, NpyClips
 from .decode import CROPS, read_clip
@@ -73,13 +74,13 @@ of uint8 clips (T, size, size, 3); the `group` column, if present, gives `ds.gro
 
 def _check_params(frames, size, crop, cache_dir, in_memory) -> None:
     if frames is not None and (int(frames) != frames or frames < 1):
-        raise ValueError(f"frames={frames!r} must be a positive integer, or None to keep every frame")
+        raise LabkitError(f"frames={frames!r} must be a positive integer, or None to keep every frame")
     if int(size) != size or size < 1:
-        raise ValueError(f"size={size!r} must be a positive integer (frames are resized to size x size)")
+        raise LabkitError(f"size={size!r} must be a positive integer (frames are resized to size x size)")
     if crop not in CROPS:
-        raise ValueError(f"crop={crop!r}; choose one of {list(CROPS)}")
+        raise LabkitError(f"crop={crop!r}; choose one of {list(CROPS)}")
     if not in_memory and cache_dir is False:
-        raise ValueError("in_memory=False reads clips from the cache, so it needs a cache (cache_dir is False)")
+        raise LabkitError("in_memory=False reads clips from the cache, so it needs a cache (cache_dir is False)")
 
 
 def _in_classes(entries: list[Entry], classes: list[str], problems: Problems) -> list[Entry]:

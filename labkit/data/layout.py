@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from labkit.errors import MissingPathError
 from .problems import DataError, Problems
 
 VIDEO_EXTS = (".mp4", ".avi", ".mov", ".mkv", ".webm")
@@ -45,7 +46,7 @@ def scan_folder(root, problems: Problems) -> list[Entry]:
     """Every clip under `root/<class>/`; empty class folders and stray files go to `problems`."""
     root = Path(root)
     if not root.exists():
-        raise FileNotFoundError(f"{root}: no such folder. Fix: check the path (it should hold one folder per class)")
+        raise MissingPathError(f"{root}: no such folder. Fix: check the path (it should hold one folder per class)")
     if not root.is_dir():
         raise DataError(root, "is a file, not a folder of class folders",
                         "pass the folder, or data.manifest(...) for a CSV list of clips")
@@ -80,7 +81,7 @@ def read_manifest(csv_path, problems: Problems) -> list[Entry]:
     """Entries from a CSV with columns path,label[,group]; paths are relative to the CSV's folder."""
     csv_path = Path(csv_path)
     if not csv_path.is_file():
-        raise FileNotFoundError(f"{csv_path}: no such manifest file. Fix: check the path")
+        raise MissingPathError(f"{csv_path}: no such manifest file. Fix: check the path")
     try:
         table = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:

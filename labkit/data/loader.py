@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 
+from labkit.errors import LabkitError
 from .dataset import ClipDataset, pad_clips
 from .transforms import Transform
 
@@ -62,11 +63,11 @@ def make_loader(ds: ClipDataset, batch_size: int, shuffle: bool = False, transfo
     when CUDA is available. Call `set_epoch(loader, epoch)` before each epoch.
     """
     if batch_size < 1:
-        raise ValueError(f"batch_size={batch_size} must be >= 1")
+        raise LabkitError(f"batch_size={batch_size} must be >= 1")
     if sampler is not None and shuffle:
-        raise ValueError("pass either shuffle=True or a sampler (which decides the order), not both")
+        raise LabkitError("pass either shuffle=True or a sampler (which decides the order), not both")
     if len(ds) == 0:
-        raise ValueError(f"dataset {ds.name!r} is empty: nothing to load")
+        raise LabkitError(f"dataset {ds.name!r} is empty: nothing to load")
     if shuffle:
         sampler = EpochShuffle(len(ds), seed)
     return DataLoader(_Clips(ds, transform, seed), batch_size=batch_size, sampler=sampler, num_workers=num_workers,

@@ -1,13 +1,15 @@
-"""Bad input: `DataError` (a ValueError whose message names the file and the fix) and `Problems`,
+"""Bad input: `DataError` (a LabkitError whose message names the file and the fix) and `Problems`,
 which either raises it at once (`on_error="raise"`) or records it for `ds.report` (`"skip"`)."""
 from __future__ import annotations
 
 import pandas as pd
 
+from labkit.errors import LabkitError
+
 ON_ERROR = ("raise", "skip")
 
 
-class DataError(ValueError):
+class DataError(LabkitError):
     """A file or folder that cannot be used; `path` names it, the message says how to fix it."""
 
     def __init__(self, path, problem: str, fix: str = ""):
@@ -20,7 +22,7 @@ class Problems:
 
     def __init__(self, on_error: str = "raise"):
         if on_error not in ON_ERROR:
-            raise ValueError(f"on_error={on_error!r}; choose one of {list(ON_ERROR)}")
+            raise LabkitError(f"on_error={on_error!r}; choose one of {list(ON_ERROR)}")
         self.on_error = on_error
         self.errors: list[DataError] = []
 

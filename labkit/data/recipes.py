@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from labkit.errors import LabkitError
 from .dataset import ClipDataset, root_recipe, subset
 from .files import folder, manifest
 from .tasks import synthetic
@@ -45,7 +46,7 @@ def from_recipe(recipe: dict, **load) -> ClipDataset:
     kind = _checked_kind(recipe)
     unknown = sorted(set(load) - set(LOAD_OPTIONS))
     if unknown:
-        raise ValueError(f"from_recipe: {unknown} are not loading options (those are {list(LOAD_OPTIONS)}); "
+        raise LabkitError(f"from_recipe: {unknown} are not loading options (those are {list(LOAD_OPTIONS)}); "
                          f"what the clips are is set by the recipe's keys: change those instead")
     if kind == "subset":
         return _subset(recipe, load)
@@ -65,12 +66,12 @@ def fresh_recipe(recipe: dict, seed: int) -> dict:
     _checked_kind(recipe)
     root = root_recipe(recipe)
     if root["kind"] != "synthetic":
-        raise ValueError(f"fresh_recipe: a {root['kind']} has no fresh clips (only synthetic tasks can generate "
+        raise LabkitError(f"fresh_recipe: a {root['kind']} has no fresh clips (only synthetic tasks can generate "
                          f"new ones); hold out clips with data.split instead, or record new videos")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"fresh_recipe: seed={seed!r} must be an integer")
+        raise LabkitError(f"fresh_recipe: seed={seed!r} must be an integer")
     if seed == root["seed"]:
-        raise ValueError(f"fresh_recipe: seed={seed} is the recipe's own seed, so the clips would be the same "
+        raise LabkitError(f"fresh_recipe: seed={seed} is the recipe's own seed, so the clips would be the same "
                          f"ones; choose another seed")
     return {**copy.deepcopy(root), "seed": int(seed)}
 
@@ -79,17 +80,17 @@ def _checked_kind(recipe) -> str:
     """The recipe's kind, once its keys (and a subset's `of` and `indices`) are checked; raises
     ValueError naming the key and the fix."""
     if not isinstance(recipe, dict):
-        raise ValueError(f"a recipe is a dict such as ds.recipe; got {type(recipe).__name__} "
+        raise LabkitError(f"a recipe is a dict such as ds.recipe; got {type(recipe).__name__} "
                          f"(None: that dataset was built by hand from arrays, so it has no recipe)")
     kind = recipe.get("kind")
     if kind not in KEYS:
-        raise ValueError(f"recipe kind={kind!r} is unknown; a recipe's kind is one of {sorted(KEYS)} "
+        raise LabkitError(f"recipe kind={kind!r} is unknown; a recipe's kind is one of {sorted(KEYS)} "
                          f"(take the recipe from ds.recipe)")
     missing = [k for k in KEYS[kind] if k not in recipe]
     extra = sorted(set(recipe) - {"kind", *KEYS[kind]})
     if missing or extra:
         problem = f"lacks key(s) {missing}" if missing else f"has unknown key(s) {extra}"
-        raise ValueError(f"{kind} recipe {problem}; a {kind} recipe has exactly the keys "
+        raise LabkitError(f"{kind} recipe {problem}; a {kind} recipe has exactly the keys "
                          f"{['kind', *KEYS[kind]]} (take it from ds.recipe)")
     if kind == "subset":
         _check_subset(recipe)
@@ -100,11 +101,11 @@ def _check_subset(recipe: dict) -> None:
     """A subset's `of` is a usable recipe other than a subset; its `indices` a list of ints."""
     of, indices = recipe["of"], recipe["indices"]
     if isinstance(of, dict) and of.get("kind") == "subset":
-        raise ValueError("subset recipe: 'of' is itself a subset; 'of' must be the recipe of the dataset as "
+        raise LabkitError("subset recipe: 'of' is itself a subset; 'of' must be the recipe of the dataset as "
                          "first loaded, with 'indices' into it (data.subset and data.split write it so)")
     _checked_kind(of)
     if not isinstance(indices, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in indices):
-        raise ValueError("subset recipe: 'indices' must be a list of ints, the positions of the clips in the "
+        raise LabkitError("subset recipe: 'indices' must be a list of ints, the positions of the clips in the "
                          "dataset that 'of' describes")
 
 
@@ -112,7 +113,7 @@ def _subset(recipe: dict, load: dict) -> ClipDataset:
     whole = from_recipe(recipe["of"], **load)
     outside = [i for i in recipe["indices"] if not 0 <= i < len(whole)]
     if outside:
-        raise ValueError(f"subset recipe: indices {outside[:3]} lie outside the {len(whole)} clips that 'of' "
+        raise LabkitError(f"subset recipe: indices {outside[:3]} lie outside the {len(whole)} clips that 'of' "
                          f"gives now, so the data changed since the recipe was written; restore it, or split "
                          f"the data anew")
     return subset(whole, recipe["indices"])
@@ -121,7 +122,7 @@ def _subset(recipe: dict, load: dict) -> ClipDataset:
 def _synthetic(recipe: dict, load: dict) -> ClipDataset:
     options = recipe["options"]
     if not isinstance(options, dict):
-        raise ValueError(f"synthetic recipe: options={options!r} must be a dict of task options, e.g. {{'gap': 3}}")
+        raise LabkitError(f"synthetic recipe: options={options!r} must be a dict of task options, e.g. {{'gap': 3}}")
     # JSON turned the tasks' (low, high) tuples into lists: give them back as the tasks document them
     options = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
     return synthetic(recipe["task"], n=recipe["n"], frames=recipe["frames"], size=recipe["size"],
@@ -134,7 +135,7 @@ def _files(recipe: dict, load: dict) -> ClipDataset:
     key, loader = ("root", folder) if kind == "folder" else ("csv", manifest)
     path = Path(recipe[key])
     if not path.exists():
-        raise ValueError(f"{kind} recipe: {key}={str(path)!r} no longer exists; put the data back there, "
+        raise LabkitError(f"{kind} recipe: {key}={str(path)!r} no longer exists; put the data back there, "
                          f"or set the recipe's {key!r} to where it is now")
     params = {k: recipe[k] for k in KEYS[kind][1:]}  # frames, size, crop, classes, group_pattern, on_error
     return loader(path, **params, **load)

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from labkit.errors import LabkitError
 from .dataset import ClipDataset, subset
 
 
@@ -30,12 +31,12 @@ def split_indices(labels, fractions, seed: int = 0, groups=None, classes=None) -
     labels = np.asarray(labels, dtype=np.int64)
     f = np.asarray(fractions, dtype=float)
     if f.ndim != 1 or len(f) < 1 or (f < 0).any() or abs(f.sum() - 1) > 1e-6:
-        raise ValueError(f"fractions={tuple(fractions)} must be non-negative and sum to 1, e.g. (0.7, 0.15, 0.15)")
+        raise LabkitError(f"fractions={tuple(fractions)} must be non-negative and sum to 1, e.g. (0.7, 0.15, 0.15)")
     if groups is None or groups is False:
         groups = np.arange(len(labels))  # every clip its own group
     groups = np.asarray(groups)
     if groups.shape != labels.shape:
-        raise ValueError(f"groups has shape {groups.shape}; expected one group per clip, ({len(labels)},)")
+        raise LabkitError(f"groups has shape {groups.shape}; expected one group per clip, ({len(labels)},)")
     rng = np.random.default_rng(seed)
     K = int(labels.max(initial=-1)) + 1
     names, gid = np.unique(groups.astype(str), return_inverse=True)
@@ -59,7 +60,7 @@ def split_indices(labels, fractions, seed: int = 0, groups=None, classes=None) -
     parts = [np.flatnonzero(assign[gid] == s) for s in range(len(f))]
     for s, p in enumerate(parts):
         if f[s] > 0 and len(p) == 0:
-            raise ValueError(f"split {s} (fraction {f[s]:g}) would be empty: {len(labels)} clips in {len(names)} "
+            raise LabkitError(f"split {s} (fraction {f[s]:g}) would be empty: {len(labels)} clips in {len(names)} "
                              f"group(s) cannot fill fractions {tuple(fractions)}; use more data, fewer splits, "
                              f"or larger fractions")
         missing = [c for c in range(K) if f[s] > 0 and (labels[p] == c).sum() == 0 and hist[:, c].sum() > 0]

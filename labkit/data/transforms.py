@@ -7,6 +7,7 @@ from typing import Callable
 
 import numpy as np
 
+from labkit.errors import LabkitError
 from .dataset import root_recipe
 
 Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
@@ -22,7 +23,7 @@ def clip_augment(flip: bool = True, shift: float = 0.1, brightness: float = 0.2,
     """
     for name, value in (("shift", shift), ("brightness", brightness), ("contrast", contrast)):
         if not 0 <= value < 1:
-            raise ValueError(f"clip_augment: {name}={value} must lie in [0, 1)")
+            raise LabkitError(f"clip_augment: {name}={value} must lie in [0, 1)")
 
     def transform(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         T, H, W, C = clip.shape

@@ -9,6 +9,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from labkit.errors import LabkitError
+
 BASELINES = ("black", "blur", "temporal_mean")
 
 
@@ -27,7 +29,7 @@ def make_baseline(x: torch.Tensor, kind: str, mean, std) -> torch.Tensor:
         return _gaussian_blur(x, sigma=max(1.0, x.shape[-1] / 10))
     if kind == "temporal_mean":
         return x.mean(dim=1, keepdim=True).expand_as(x).contiguous()
-    raise ValueError(f"unknown baseline {kind!r}; choose one of {list(BASELINES)}")
+    raise LabkitError(f"unknown baseline {kind!r}; choose one of {list(BASELINES)}")
 
 
 def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from labkit.errors import LabkitError
 from .attribution import Attribution
 from .baselines import make_baseline
 from .core import check_clips, explaining, plan
@@ -77,12 +78,12 @@ def deletion_insertion(model, clips, attribution: Attribution, over=OVER, steps:
     """
     over = (over,) if isinstance(over, str) else tuple(over)
     if unknown := sorted(set(over) - set(OVER)):
-        raise ValueError(f"over={unknown} not understood; use {list(OVER)}")
+        raise LabkitError(f"over={unknown} not understood; use {list(OVER)}")
     if n_random < 1:
-        raise ValueError(f"n_random must be >= 1 (>= 20 for a stable reference); got {n_random}")
+        raise LabkitError(f"n_random must be >= 1 (>= 20 for a stable reference); got {n_random}")
     x = check_clips(model, clips)  # (N, T, C, H, W)
     if len(x) != len(attribution):
-        raise ValueError(f"{len(x)} clips but the attribution covers {len(attribution)}; pass the same clips")
+        raise LabkitError(f"{len(x)} clips but the attribution covers {len(attribution)}; pass the same clips")
     base = make_baseline(x, baseline, model.config.mean, model.config.std)
     rng = np.random.default_rng(seed)
     N, T, _, H, W = x.shape

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from labkit.errors import LabkitError
 from .core import attribute
 from .deletion import OVER, curve_auc, deletion_insertion
 from .pointing import pointing_game
@@ -61,13 +62,13 @@ class FaithfulnessReport:
         """
         reports = list(reports)
         if not reports:
-            raise ValueError("FaithfulnessReport.concat needs at least one report")
+            raise LabkitError("FaithfulnessReport.concat needs at least one report")
         params = {m: p for r in reports for m, p in
                   (r.params.items() if len(r.methods) > 1 else [(r.method, r.params)])}
         names = [m for r in reports for m in r.methods]
         if len(set(names)) < len(names):
             twice = sorted({m for m in names if names.count(m) > 1})
-            raise ValueError(f"method(s) {twice} appear in more than one report, so their rows could not be "
+            raise LabkitError(f"method(s) {twice} appear in more than one report, so their rows could not be "
                              "told apart; concatenate reports of different methods")
 
         def joined(name: str) -> pd.DataFrame | None:
@@ -95,7 +96,7 @@ class FaithfulnessReport:
 def sample_indices(ds, n: int, seed: int = 0) -> np.ndarray:
     """n clip indices drawn without replacement from a seeded local generator, sorted."""
     if n < 1:
-        raise ValueError(f"n must be >= 1; got {n}")
+        raise LabkitError(f"n must be >= 1; got {n}")
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(len(ds), size=min(n, len(ds)), replace=False))
 
@@ -150,7 +151,7 @@ def evaluate_faithfulness(model, ds, method: str = "integrated_gradients", n: in
     of several methods combine with `FaithfulnessReport.concat`.
     """
     if unknown := sorted(set(checks) - set(CHECKS)):
-        raise ValueError(f"unknown check(s) {unknown}; choose from {list(CHECKS)}")
+        raise LabkitError(f"unknown check(s) {unknown}; choose from {list(CHECKS)}")
     idx = sample_indices(ds, n, seed) if indices is None else np.asarray(indices)
     clips = np.stack([ds[int(i)][0] for i in idx])  # (n, T, H, W, C)
     kw = dict(classes=ds.classes, memory_mb=memory_mb, **params)

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import maximum_filter, uniform_filter
 
+from labkit.errors import LabkitError
 from .attribution import Attribution
 
 
@@ -24,7 +25,7 @@ def pointing_game(attribution: Attribution, evidence_frames: np.ndarray, evidenc
     masks = np.asarray(evidence_masks, dtype=bool)
     N, T, H, W = attribution.maps.shape
     if frames.shape != (N, T) or masks.shape != (N, T, H, W):
-        raise ValueError(f"evidence shapes {frames.shape} and {masks.shape} do not match the attribution's "
+        raise LabkitError(f"evidence shapes {frames.shape} and {masks.shape} do not match the attribution's "
                          f"(N, T) = {(N, T)} and (N, T, H, W) = {(N, T, H, W)}")
     size = (1, 2 * tolerance + 1, 2 * tolerance + 1)
     rows = []

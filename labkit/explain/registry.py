@@ -18,6 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from labkit.errors import LabkitError
 from .baselines import BASELINES, make_baseline
 from .path_ig import BroadcastIntegratedGradients
 
@@ -57,11 +58,11 @@ class ParamSpec:
                     value = value.lower() in ("true", "1", "yes")
                 value = bool(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{where} must be of type {self.type}; got {value!r}") from None
+            raise LabkitError(f"{where} must be of type {self.type}; got {value!r}") from None
         if self.choices is not None and value not in self.choices:
-            raise ValueError(f"{where} must be one of {list(self.choices)}; got {value!r}")
+            raise LabkitError(f"{where} must be one of {list(self.choices)}; got {value!r}")
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
-            raise ValueError(f"{where} must lie in [{self.low}, {self.high}]; got {value!r}")
+            raise LabkitError(f"{where} must lie in [{self.low}, {self.high}]; got {value!r}")
         return value
 
 
@@ -90,7 +91,7 @@ class MethodSpec:
         names = {p.name: p for p in self.params}
         unknown = sorted(set(params) - set(names))
         if unknown:
-            raise ValueError(f"{self.name}: unknown parameter(s) {unknown}; valid: {sorted(names) or 'none'}")
+            raise LabkitError(f"{self.name}: unknown parameter(s) {unknown}; valid: {sorted(names) or 'none'}")
         return {n: p.coerce(params.get(n, p.default), self.name) for n, p in names.items()}
 
 
@@ -188,7 +189,7 @@ def conv_block(model: nn.Module, block: int) -> nn.Module:
     """`model.blocks[block]`, the layer Grad-CAM reads: its output (after pooling) has batch B*T."""
     n = len(model.blocks)
     if not -n <= block < n:
-        raise ValueError(f"grad_cam: block={block} is out of range; the model has {n} conv block(s) "
+        raise LabkitError(f"grad_cam: block={block} is out of range; the model has {n} conv block(s) "
                          f"(use 0..{n - 1}, or -1 for the last)")
     return model.blocks[block]
 
@@ -209,11 +210,11 @@ DEEPLIFT_ACTIVATIONS = ("relu", "elu", "tanh")
 def _deeplift(net, x, target, p, budget):
     cfg = net.model.config
     if net.model.rnn is not None:
-        raise ValueError(f"deeplift: DeepLift's rescale rules cannot reach inside nn.{type(net.model.rnn).__name__} "
+        raise LabkitError(f"deeplift: DeepLift's rescale rules cannot reach inside nn.{type(net.model.rnn).__name__} "
                          "(its gates are not modules Captum can hook), so the result would be a plain gradient "
                          "in disguise; use integrated_gradients, or a model with cell='none' (preset 'frame-only')")
     if cfg.activation not in DEEPLIFT_ACTIVATIONS:
-        raise ValueError(f"deeplift: Captum has no DeepLift rule for activation={cfg.activation!r}; "
+        raise LabkitError(f"deeplift: Captum has no DeepLift rule for activation={cfg.activation!r}; "
                          f"it supports {list(DEEPLIFT_ACTIVATIONS)}; use integrated_gradients")
     with warnings.catch_warnings():  # Captum announces its temporary hooks on every call
         warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
@@ -264,7 +265,7 @@ REGISTRY: dict[str, MethodSpec] = {m.name: m for m in METHODS}
 def get(name: str) -> MethodSpec:
     """The spec of a method by name; unknown names raise a ValueError listing the methods."""
     if name not in REGISTRY:
-        raise ValueError(f"unknown attribution method {name!r}; choose one of {list(REGISTRY)}")
+        raise LabkitError(f"unknown attribution method {name!r}; choose one of {list(REGISTRY)}")
     return REGISTRY[name]
 
 

@@ -5,6 +5,8 @@ import dataclasses
 import numbers
 from dataclasses import dataclass
 
+from labkit.errors import LabkitError, SettingError
+
 CELLS = ("lstm", "gru", "rnn", "none")
 FRAME_READOUTS = ("flatten", "gap", "keypoints")
 TEMPORAL_READOUTS = ("last", "mean")
@@ -62,7 +64,7 @@ class DCRNConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
-            raise TypeError(f"unknown DCRNConfig field(s) {unknown}; valid fields: {sorted(names)}")
+            raise SettingError(f"unknown DCRNConfig field(s) {unknown}; valid fields: {sorted(names)}")
         d = dict(d)
         for k in ("conv_channels", "mean", "std"):
             if k in d and d[k] is not None:
@@ -125,7 +127,7 @@ class DCRNConfig:
         """Raise ValueError listing every problem (naming the parameter and its valid range); else self."""
         problems = self.problems()
         if problems:
-            raise ValueError("invalid DCRNConfig: " + "; ".join(problems))
+            raise LabkitError("invalid DCRNConfig: " + "; ".join(problems))
         return self
 
     def _geometry_problems(self) -> list[str]:

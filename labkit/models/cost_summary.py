@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from labkit.errors import LabkitError
 from .config import DCRNConfig
 from .stages import plan
 
@@ -51,7 +52,7 @@ def summary(config, frames: int = 16, size: int | None = None, batch: int = 1) -
         cfg = cfg.replace(img_size=size)
     cfg.validate()
     if frames < 1 or batch < 1:
-        raise ValueError(f"frames={frames} and batch={batch} must both be >= 1")
+        raise LabkitError(f"frames={frames} and batch={batch} must both be >= 1")
     p = plan(cfg, batch, frames)
     table = pd.DataFrame([dict(layer=r.name, type=r.type, output_shape=r.output_shape, params=r.params,
                                flops=r.matmul_flops + r.elementwise_flops, matmul_flops=r.matmul_flops,

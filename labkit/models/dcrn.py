@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from labkit.errors import LabkitError
 from .config import DCRNConfig
 from .stages import TEMPORAL, ConvEncoder, FrameReadout, Head, plan
 
@@ -43,7 +44,7 @@ class DCRN(nn.Module):
         """
         B, T = x.shape[:2]
         if self.config.max_frames is not None and T > self.config.max_frames:
-            raise ValueError(f"clips have {T} frames but this model takes at most max_frames="
+            raise LabkitError(f"clips have {T} frames but this model takes at most max_frames="
                              f"{self.config.max_frames}; trim the clips or raise max_frames")
         x = x.reshape(B * T, *x.shape[2:]).contiguous(memory_format=torch.channels_last)  # (B*T, C, H, W)
         f = self.frame_readout(self.blocks(x))  # (B*T, C', H', W') -> (B*T, F)
@@ -83,7 +84,7 @@ class DCRN(nn.Module):
         if x.ndim == 4:
             x = x[None]
         if x.ndim != 5:
-            raise ValueError(f"clips must be (T, H, W, C) or (N, T, H, W, C); got shape {tuple(x.shape)}")
+            raise LabkitError(f"clips must be (T, H, W, C) or (N, T, H, W, C); got shape {tuple(x.shape)}")
         x = x.to(self.device, non_blocking=True).permute(0, 1, 4, 2, 3).float()  # (N, T, C, H, W)
         mean = torch.tensor(self.config.mean, device=x.device).view(1, 1, -1, 1, 1)
         std = torch.tensor(self.config.std, device=x.device).view(1, 1, -1, 1, 1)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 
+from labkit.errors import UnknownNameError
 from .config import DCRNConfig
 from .dcrn import DCRN
 
@@ -28,7 +29,7 @@ PRESETS: dict[str, dict] = {
 def preset_config(name: str, **overrides) -> DCRNConfig:
     """The DCRNConfig of a named preset, with fields overridden (e.g. num_classes=8)."""
     if name not in PRESETS:
-        raise KeyError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+        raise UnknownNameError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
     return DCRNConfig(**{**PRESETS[name], **overrides})
 
 

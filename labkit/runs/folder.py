@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from labkit.errors import LabkitError, MissingPathError
 from labkit.models import DCRN, DCRNConfig
 
 from .record import BEST, CONFIG, HISTORY, LAST, METRICS, RUN_FILES, final_metrics, load_checkpoint
@@ -20,7 +21,7 @@ def _is_run(path: Path) -> bool:
 def load(run_dir, which: str = "best", device="cpu") -> DCRN:
     """The run's model with its best weights (which="best") or its latest ones ("last"), in eval mode."""
     if which not in ("best", "last"):
-        raise ValueError(f"which={which!r}; choose 'best' or 'last'")
+        raise LabkitError(f"which={which!r}; choose 'best' or 'last'")
     ckpt = load_checkpoint(Path(run_dir) / (BEST if which == "best" else LAST), map_location=device)
     model = DCRN(DCRNConfig.from_dict(ckpt["config"]["model"]))
     model.load_state_dict(ckpt["model"])
@@ -82,7 +83,7 @@ def table(root) -> pd.DataFrame:
     """
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"runs root {root} is not a folder; pass the folder that holds your run folders")
+        raise MissingPathError(f"runs root {root} is not a folder; pass the folder that holds your run folders")
     runs = [root] if _is_run(root) else sorted(p for p in root.iterdir() if _is_run(p))
     rows = [_row(r) for r in runs]
     for r in rows:

@@ -19,6 +19,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from labkit.errors import LabkitError, MissingPathError
+
 CONFIG, HISTORY, METRICS, BEST, LAST = "config.json", "history.csv", "metrics.json", "best.pt", "last.pt"
 RUN_FILES = (CONFIG, HISTORY, METRICS, BEST, LAST)
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "grad_norm", "lr",
@@ -82,7 +84,7 @@ def writer_lock(run_dir):
         except OSError as e:
             if e.errno not in (errno.EAGAIN, errno.EACCES):
                 raise
-            raise ValueError(f"run folder {run_dir} is being written by another training run; wait for it "
+            raise LabkitError(f"run folder {run_dir} is being written by another training run; wait for it "
                              f"to finish, or choose another folder") from None
         yield run_dir
     finally:
@@ -119,7 +121,7 @@ def final_metrics(rows: list[dict], best_epoch: int | None = None, stopped: str 
 def _existing(run_dir, name: str) -> Path:
     path = Path(run_dir) / name
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist; is {run_dir} a labkit run folder (made by train.fit)?")
+        raise MissingPathError(f"{path} does not exist; is {run_dir} a labkit run folder (made by train.fit)?")
     return path
 
 
@@ -142,5 +144,5 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
     """Load a checkpoint of a run folder (weights_only=True: no code runs on load)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist; is {path.parent} a labkit run folder?")
+        raise MissingPathError(f"checkpoint {path} does not exist; is {path.parent} a labkit run folder?")
     return torch.load(path, map_location=map_location, weights_only=True)

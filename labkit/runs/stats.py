@@ -5,6 +5,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from labkit.errors import LabkitError
+
 SUMMARY_COLUMNS = ["mean", "std", "ci_low", "ci_high", "n"]
 
 
@@ -34,9 +36,9 @@ def summarize(table: pd.DataFrame, by, metric: str = "best_val_accuracy",
     by = [by] if isinstance(by, str) else list(by)
     for c in [*by, metric]:
         if c not in table:
-            raise ValueError(f"no column {c!r} in the runs table; columns: {list(table.columns)}")
+            raise LabkitError(f"no column {c!r} in the runs table; columns: {list(table.columns)}")
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence={confidence}; use a level in (0, 1) such as 0.95")
+        raise LabkitError(f"confidence={confidence}; use a level in (0, 1) such as 0.95")
     keys = table[by].map(lambda v: tuple(v) if isinstance(v, list) else v)  # list cells are not hashable
     rows = []
     for key, group in table.groupby([keys[c] for c in by], sort=False, dropna=False):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import threading
 
+from labkit.errors import LabkitError
 from .state import TrainState
 
 
@@ -88,13 +89,13 @@ class EarlyStopping(Callback):
 
     def __init__(self, patience: int = 5, monitor: str = "val_accuracy", min_delta: float = 0.0):
         if patience < 1:
-            raise ValueError(f"early_stopping patience={patience}; must be >= 1")
+            raise LabkitError(f"early_stopping patience={patience}; must be >= 1")
         self.patience, self.monitor, self.min_delta = patience, monitor, min_delta
 
     def on_epoch_end(self, state):
         values = [r.get(self.monitor, math.nan) for r in state.rows]
         if math.isnan(values[-1]):
-            raise ValueError(f"early stopping monitors {self.monitor!r}, which this run does not record "
+            raise LabkitError(f"early stopping monitors {self.monitor!r}, which this run does not record "
                              f"(no validation set?); use EarlyStopping(monitor='loss') or pass val_ds")
         sign = -1.0 if "loss" in self.monitor else 1.0
         best, improved_at = -math.inf, 0

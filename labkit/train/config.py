@@ -10,6 +10,7 @@ import math
 import numbers
 from dataclasses import dataclass, field
 
+from labkit.errors import LabkitError, SettingError
 from .optim import OPTIMIZERS, SCHEDULERS
 
 PRECISIONS = ("fp32", "bf16", "fp16", "auto")
@@ -56,7 +57,7 @@ class TrainConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
-            raise TypeError(f"unknown TrainConfig field(s) {unknown}; valid fields: {sorted(names)}")
+            raise SettingError(f"unknown TrainConfig field(s) {unknown}; valid fields: {sorted(names)}")
         return cls(**d)
 
     def replace(self, **changes) -> "TrainConfig":
@@ -64,7 +65,7 @@ class TrainConfig:
         names = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(changes) - names)
         if unknown:
-            raise TypeError(f"unknown training setting(s) {unknown}; valid settings: {sorted(names)}")
+            raise SettingError(f"unknown training setting(s) {unknown}; valid settings: {sorted(names)}")
         return dataclasses.replace(self, **changes)
 
     # ---- checking -----------------------------------------------------------------------------
@@ -87,7 +88,7 @@ class TrainConfig:
         """Raise ValueError listing every problem (naming the setting and its valid range); else self."""
         problems = self.problems()
         if problems:
-            raise ValueError("invalid TrainConfig: " + "; ".join(problems))
+            raise LabkitError("invalid TrainConfig: " + "; ".join(problems))
         return self
 
 

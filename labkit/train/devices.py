@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from labkit.errors import LabkitError
 from labkit.models import keep_freed_memory
 
 from .config import PRECISIONS
@@ -20,7 +21,7 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         try:
             return torch.device(device)
         except RuntimeError as e:
-            raise ValueError(f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda', 'cuda:1' or 'mps'") from e
+            raise LabkitError(f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda', 'cuda:1' or 'mps'") from e
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
@@ -60,7 +61,7 @@ def resolve_precision(precision: str, device: torch.device) -> Precision:
     fp16 on MPS. fp16 on CPU is refused: CPU autocast only speeds up bf16.
     """
     if precision not in PRECISIONS:
-        raise ValueError(f"precision={precision!r}; choose one of {list(PRECISIONS)}")
+        raise LabkitError(f"precision={precision!r}; choose one of {list(PRECISIONS)}")
     if precision == "fp32":
         return Precision(device, None)
     if precision == "auto":
@@ -69,7 +70,7 @@ def resolve_precision(precision: str, device: torch.device) -> Precision:
         else:
             precision = "fp16" if device.type == "mps" else "bf16"
     if precision == "fp16" and device.type == "cpu":
-        raise ValueError("precision='fp16' is not supported on CPU; use precision='bf16' or 'fp32'")
+        raise LabkitError("precision='fp16' is not supported on CPU; use precision='bf16' or 'fp32'")
     return Precision(device, torch.bfloat16 if precision == "bf16" else torch.float16)
 
 
@@ -92,7 +93,7 @@ def num_threads(threads: int | None):
         yield
         return
     if threads < 1:
-        raise ValueError(f"threads={threads}; must be >= 1 (or None for torch's default)")
+        raise LabkitError(f"threads={threads}; must be >= 1 (or None for torch's default)")
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:

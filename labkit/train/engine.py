@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from labkit.errors import LabkitError
 from labkit import __version__, data
 from labkit.runs import record
 
@@ -57,9 +58,9 @@ def fit(model, train_ds, val_ds=None, config: TrainConfig | None = None, *, call
     """
     cfg = (config or TrainConfig()).replace(**overrides).validate()
     if len(train_ds) == 0:
-        raise ValueError("fit: the training dataset is empty")
+        raise LabkitError("fit: the training dataset is empty")
     if model.config.num_classes != train_ds.num_classes:
-        raise ValueError(f"fit: the model predicts {model.config.num_classes} classes but the training set has "
+        raise LabkitError(f"fit: the model predicts {model.config.num_classes} classes but the training set has "
                          f"{train_ds.num_classes}; build it with num_classes=ds.num_classes")
     target = run_dir if run_dir is not None else resume
     run_dir = Path(target) if target is not None else None
@@ -69,7 +70,7 @@ def fit(model, train_ds, val_ds=None, config: TrainConfig | None = None, *, call
         if resume is not None:
             loop.resume(Path(resume))
         elif run_dir is not None and (run_dir / record.LAST).exists():
-            raise ValueError(f"run_dir {run_dir} already holds a run (last.pt); continue it with "
+            raise LabkitError(f"run_dir {run_dir} already holds a run (last.pt); continue it with "
                              f"resume={str(run_dir)!r}, or choose a new folder")
         loop.callbacks = CallbackList(loop.standard_callbacks(callbacks, progress, stop_event))
         return loop.run()
@@ -123,7 +124,7 @@ class _Fit:
     def _loaders(self):
         cfg, world = self.cfg, self.dist.world_size
         if cfg.batch_size % world:
-            raise ValueError(f"batch_size={cfg.batch_size} is the global batch and must divide evenly "
+            raise LabkitError(f"batch_size={cfg.batch_size} is the global batch and must divide evenly "
                              f"across {world} processes; use a multiple of {world}")
         per_rank, pin = cfg.batch_size // world, self.device.type == "cuda"
         train_loader = data.make_loader(
@@ -169,7 +170,7 @@ class _Fit:
         current = record.json_ready(self.model.config.to_dict())
         if saved != current:
             diff = sorted(k for k in current if saved.get(k) != current[k])
-            raise ValueError(f"resume={run_dir}: the model's config differs from the run's in {diff}; "
+            raise LabkitError(f"resume={run_dir}: the model's config differs from the run's in {diff}; "
                              f"build the model with models.DCRNConfig.from_dict(config['model'])")
         s = self.state
         self.model.load_state_dict(ckpt["model"])

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from labkit.errors import LabkitError
 from labkit import data
 
 from .devices import resolve_device, resolve_precision
@@ -39,7 +40,7 @@ class EvalResult:
         y = np.asarray(labels, dtype=np.int64)
         n, k = p.shape
         if len(classes) != k or len(y) != n:
-            raise ValueError(f"probabilities {p.shape}, labels ({len(y)},) and {len(classes)} classes do not agree")
+            raise LabkitError(f"probabilities {p.shape}, labels ({len(y)},) and {len(classes)} classes do not agree")
         pred = p.argmax(1)
         confusion = np.zeros((k, k), dtype=np.int64)
         np.add.at(confusion, (y, pred), 1)
@@ -105,9 +106,9 @@ def evaluate(model, ds, batch_size: int = 64, device="auto", precision: str = "f
     precision as `TrainConfig.precision`; workers: data-loader processes.
     """
     if len(ds) == 0:
-        raise ValueError("evaluate: the dataset is empty")
+        raise LabkitError("evaluate: the dataset is empty")
     if model.config.num_classes != ds.num_classes:
-        raise ValueError(f"evaluate: the model predicts {model.config.num_classes} classes but the dataset "
+        raise LabkitError(f"evaluate: the model predicts {model.config.num_classes} classes but the dataset "
                          f"has {ds.num_classes} ({ds.classes}); evaluate on data with the same classes")
     dev = resolve_device(device)
     model.to(dev)

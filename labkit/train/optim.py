@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import torch
 
+from labkit.errors import LabkitError
+
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 SCHEDULERS = (None, "cosine", "step", "onecycle")
 
@@ -18,7 +20,7 @@ def make_optimizer(params, name: str = "adam", lr: float = 1e-3, weight_decay: f
     DEFAULT_MOMENTUM. SGD with momentum 0 is plain (mini-batch) gradient descent.
     """
     if name not in OPTIMIZERS:
-        raise ValueError(f"optimizer={name!r}; choose one of {OPTIMIZERS}")
+        raise LabkitError(f"optimizer={name!r}; choose one of {OPTIMIZERS}")
     m = DEFAULT_MOMENTUM[name] if momentum is None else momentum
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, betas=(m, 0.999))
@@ -44,4 +46,4 @@ def make_scheduler(optimizer: torch.optim.Optimizer, name: str | None, epochs: i
     if name == "onecycle":
         max_lr = [g["lr"] for g in optimizer.param_groups]
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total)
-    raise ValueError(f"scheduler={name!r}; choose one of {SCHEDULERS}")
+    raise LabkitError(f"scheduler={name!r}; choose one of {SCHEDULERS}")

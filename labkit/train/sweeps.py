@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from labkit.errors import LabkitError
 from labkit import models, runs
 from labkit.runs import record
 
@@ -32,12 +33,12 @@ def grid_points(grid) -> list[dict]:
     if isinstance(grid, (list, tuple)):
         points = [dict(p) for p in grid]
         if not points or any(set(p) != set(points[0]) for p in points):
-            raise ValueError("grid as a list must hold points (dicts) with the same keys, e.g. "
+            raise LabkitError("grid as a list must hold points (dicts) with the same keys, e.g. "
                              "[{'optimizer': 'sgd', 'lr': 0.01}, {'optimizer': 'adam', 'lr': 0.003}]")
         return points
     for key, values in grid.items():
         if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__") or not len(values):
-            raise ValueError(f"grid[{key!r}] must be a non-empty list of values, e.g. {key}=[...]; got {values!r}")
+            raise LabkitError(f"grid[{key!r}] must be a non-empty list of values, e.g. {key}=[...]; got {values!r}")
     return [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
 
 
@@ -72,7 +73,7 @@ def _finished(run_dir: Path, model, cfg: TrainConfig, train_ds) -> bool:
     diff = [f"{part}.{k}" for part in mine for k in (mine[part] or {})
             if (theirs[part] or {}).get(k) != mine[part][k]]
     if diff:
-        raise ValueError(f"{run_dir} holds a run with other settings ({', '.join(diff[:5])}); "
+        raise LabkitError(f"{run_dir} holds a run with other settings ({', '.join(diff[:5])}); "
                          f"sweep into a new root, or delete that folder to train it again")
     if not (run_dir / record.METRICS).is_file():
         return False

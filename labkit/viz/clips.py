@@ -12,12 +12,14 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
+from labkit.errors import LabkitError
+
 
 def as_rgb(frames: np.ndarray) -> np.ndarray:
     """uint8 frames (..., H, W) or (..., H, W, 1|3) -> uint8 (..., H, W, 3)."""
     a = np.asarray(frames)
     if a.dtype != np.uint8:
-        raise ValueError(f"frames must be uint8 as datasets hold them; got dtype {a.dtype}")
+        raise LabkitError(f"frames must be uint8 as datasets hold them; got dtype {a.dtype}")
     if a.ndim >= 3 and a.shape[-1] == 3:
         return a
     if a.ndim >= 3 and a.shape[-1] == 1:
@@ -40,7 +42,7 @@ def _check_clips(clips) -> np.ndarray:
     if a.ndim == 4:
         a = a[None]
     if a.ndim != 5 or a.shape[-1] not in (1, 3):
-        raise ValueError(f"clips must be (T, H, W, C) or (N, T, H, W, C) with C in (1, 3); got shape {a.shape}")
+        raise LabkitError(f"clips must be (T, H, W, C) or (N, T, H, W, C) with C in (1, 3); got shape {a.shape}")
     return as_rgb(a)
 
 
@@ -59,7 +61,7 @@ def clip_strip(clips, titles: list[str] | None = None, every: int = 1, gap: int 
     n, t = len(rows), max(len(c) for c in rows)
     h, w = rows[0].shape[1:3]
     if titles is not None and len(titles) != n:
-        raise ValueError(f"titles has {len(titles)} entries for {n} clips")
+        raise LabkitError(f"titles has {len(titles)} entries for {n} clips")
     fig = go.Figure()
     pitch = w + gap
     for r in range(n):
@@ -89,7 +91,7 @@ def class_examples(ds, per_class: int = 1, every: int = 1, title: str | None = N
     labels = np.asarray(ds.labels)
     picks = [(int(i), c) for k, c in enumerate(ds.classes) for i in np.flatnonzero(labels == k)[:per_class]]
     if not picks:
-        raise ValueError("the dataset has no clips to show")
+        raise LabkitError("the dataset has no clips to show")
     return clip_strip([ds[i][0] for i, _ in picks], titles=[c for _, c in picks], every=every, title=title)
 
 

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from labkit.errors import LabkitError
+
 
 def confusion_matrix(confusion: pd.DataFrame, normalize: str | None = None,
                      title: str | None = None) -> go.Figure:
@@ -15,7 +17,7 @@ def confusion_matrix(confusion: pd.DataFrame, normalize: str | None = None,
     "pred" (each column sums to 1: precision on the diagonal). Counts stay in the hover text.
     """
     if normalize not in (None, "true", "pred"):
-        raise ValueError(f"normalize must be None, 'true' or 'pred'; got {normalize!r}")
+        raise LabkitError(f"normalize must be None, 'true' or 'pred'; got {normalize!r}")
     counts = np.asarray(confusion, dtype=float)  # (K, K)
     z = counts
     if normalize == "true":
@@ -49,7 +51,7 @@ def per_class_bars(per_class: pd.DataFrame, title: str | None = None) -> go.Figu
     fig = go.Figure()
     for metric, color in (("precision", "#1f77b4"), ("recall", "#ff7f0e")):
         if metric not in df:
-            raise ValueError(f"per_class needs a {metric!r} column; got {list(df.columns)}")
+            raise LabkitError(f"per_class needs a {metric!r} column; got {list(df.columns)}")
         fig.add_trace(go.Bar(x=classes, y=df[metric], name=metric, marker_color=color,
                              customdata=support,
                              hovertemplate="%{x}<br>" + metric + " %{y:.3f}<br>support %{customdata}<extra></extra>"))
@@ -69,7 +71,7 @@ def class_probabilities(probabilities, classes: list[str], target: int | None = 
     """
     p = np.asarray(probabilities, dtype=float).reshape(-1)
     if len(p) != len(classes):
-        raise ValueError(f"{len(p)} probabilities for {len(classes)} classes")
+        raise LabkitError(f"{len(p)} probabilities for {len(classes)} classes")
     fig = go.Figure(go.Bar(x=[str(c) for c in classes], y=p, marker_color="#1f77b4", marker_line_color="black",
                            marker_line_width=[3 if k == target else 0 for k in range(len(p))],
                            hovertemplate="%{x}: %{y:.3f}<extra></extra>"))

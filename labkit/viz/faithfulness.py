@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from labkit.errors import LabkitError
 from .. import explain
 
 ATTR_COLOR, RANDOM_COLOR = "#d62728", "#7f7f7f"
@@ -27,7 +28,7 @@ def _table(source, name: str) -> pd.DataFrame:
         report = explain.FaithfulnessReport.concat(reports)
         source = getattr(report, name)
         if source is None:
-            raise ValueError(f"the report of {report.method} has no {name} table: run evaluate_faithfulness "
+            raise LabkitError(f"the report of {report.method} has no {name} table: run evaluate_faithfulness "
                              f"with {CHECK_OF[name]!r} among its checks")
     return source if "method" in source else source.assign(method="")
 
@@ -75,7 +76,7 @@ def deletion_insertion_curves(curves, title: str | None = None) -> go.Figure:
     curves = _table(curves, "curves")
     need = {"over", "curve", "order", "fraction", "probability"}
     if not need <= set(curves.columns):
-        raise ValueError(f"curves need columns {sorted(need)} (from explain.deletion_insertion); "
+        raise LabkitError(f"curves need columns {sorted(need)} (from explain.deletion_insertion); "
                          f"got {list(curves.columns)}")
     methods = list(dict.fromkeys(curves["method"]))
     overs = [o for o in ("frames", "pixels") if o in set(curves["over"])]
@@ -116,7 +117,7 @@ def randomization_cascade(randomization, threshold: float = 0.3, title: str | No
     """
     randomization = _table(randomization, "randomization")
     if not {"step", "layer", "spearman"} <= set(randomization.columns):
-        raise ValueError(f"randomization needs columns step, layer, spearman (from explain.randomization_check); "
+        raise LabkitError(f"randomization needs columns step, layer, spearman (from explain.randomization_check); "
                          f"got {list(randomization.columns)}")
     fig = go.Figure()
     methods = list(dict.fromkeys(randomization["method"]))
@@ -152,7 +153,7 @@ def faithfulness_summary(summary, title: str | None = None) -> go.Figure:
     """
     summary = _table(summary, "summary")
     if not {"check", "over", "value", "reference", "passed"} <= set(summary.columns):
-        raise ValueError("summary needs columns check, over, value, reference, passed "
+        raise LabkitError("summary needs columns check, over, value, reference, passed "
                          "(from explain.evaluate_faithfulness)")
     judged = summary[summary["reference"].notna()]
     methods = list(dict.fromkeys(judged["method"]))

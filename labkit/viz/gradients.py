@@ -10,6 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from labkit.errors import LabkitError
+
 
 def gradient_flow(flows, title: str | None = None, log: bool = True) -> go.Figure:
     """Per-frame gradient norm, log-y, one line per model.
@@ -23,7 +25,7 @@ def gradient_flow(flows, title: str | None = None, log: bool = True) -> go.Figur
     for i, (name, df) in enumerate(flows.items()):
         df = pd.DataFrame(df)
         if not {"frame", "grad_norm"} <= set(df.columns):
-            raise ValueError(f"gradient flow {name!r} needs columns frame, grad_norm; got {list(df.columns)}")
+            raise LabkitError(f"gradient flow {name!r} needs columns frame, grad_norm; got {list(df.columns)}")
         df = df.groupby("frame", as_index=False)["grad_norm"].mean()  # mean over clips
         y = df["grad_norm"].to_numpy(dtype=float)
         if log:

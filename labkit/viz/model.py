@@ -9,6 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from labkit.errors import LabkitError
+
 COST_COLUMNS = (("params", "parameters", ""), ("flops", "FLOPs / clip", ""), ("activation_bytes", "activations", "B"))
 
 
@@ -27,7 +29,7 @@ def _table(summary) -> pd.DataFrame:
     table = getattr(summary, "table", summary)
     missing = {"layer", "output_shape", "params", "flops"} - set(table.columns)
     if missing:
-        raise ValueError(f"summary table lacks columns {sorted(missing)}; pass models.summary(config)")
+        raise LabkitError(f"summary table lacks columns {sorted(missing)}; pass models.summary(config)")
     return table
 
 

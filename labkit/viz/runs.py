@@ -5,6 +5,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from labkit.errors import LabkitError
+
 SCORE_COLUMNS = ("best_val_accuracy", "val_accuracy", "top1", "accuracy")
 
 
@@ -13,7 +15,7 @@ def score_column(table: pd.DataFrame) -> str:
     for c in SCORE_COLUMNS:
         if c in table and table[c].notna().any():
             return c
-    raise ValueError(f"the runs table has no accuracy column (looked for {list(SCORE_COLUMNS)}); "
+    raise LabkitError(f"the runs table has no accuracy column (looked for {list(SCORE_COLUMNS)}); "
                      f"columns: {list(table.columns)}")
 
 
@@ -31,7 +33,7 @@ def runs_scatter(table: pd.DataFrame, x: str, y: str | None = None, color: str |
     y = y or score_column(table)
     for c in (x, y, color):
         if c is not None and c not in table:
-            raise ValueError(f"no column {c!r} in the runs table; columns: {list(table.columns)}")
+            raise LabkitError(f"no column {c!r} in the runs table; columns: {list(table.columns)}")
     names = _labels(table)
     fig = go.Figure()
     groups = table.groupby(table[color].map(str), sort=True) if color else [(None, table)]
@@ -56,7 +58,7 @@ def runs_parallel(table: pd.DataFrame, columns: list[str], color: str | None = N
     dims = []
     for c in [*columns, color]:
         if c not in table:
-            raise ValueError(f"no column {c!r} in the runs table; columns: {list(table.columns)}")
+            raise LabkitError(f"no column {c!r} in the runs table; columns: {list(table.columns)}")
         s = table[c]
         if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
             text = s.map(str)  # missing values become "nan"/"None" categories, not holes

@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from labkit.errors import LabkitError
 from .clips import _check_clips, play_controls, png_uri
 
 # transparent where attribution is ~0, so the frame shows through
@@ -45,7 +46,7 @@ def _unpack(clip, maps, frame_scores, index: int):
     clips = _check_clips(clip)
     frames = clips[index] if len(clips) > 1 else clips[0]  # (T, H, W, 3)
     if maps.shape != frames.shape[:3]:
-        raise ValueError(f"maps {maps.shape} do not match the clip's (T, H, W) {frames.shape[:3]}")
+        raise LabkitError(f"maps {maps.shape} do not match the clip's (T, H, W) {frames.shape[:3]}")
     if frame_scores is None:  # fallback: a frame's share of the clip's absolute attribution
         frame_scores = np.abs(maps).sum((1, 2))
     return frames, maps, frame_scores, title
@@ -85,7 +86,7 @@ def saliency_overlay(clip, maps, frame_scores=None, index: int = 0, frame: int =
     z = _scaled(maps, signed)
     t_len = len(frames)
     if not 0 <= frame < t_len:
-        raise ValueError(f"frame {frame} is outside the clip's {t_len} frames")
+        raise LabkitError(f"frame {frame} is outside the clip's {t_len} frames")
     uris = [png_uri(f) for f in frames]
     steps = np.arange(t_len)
 
@@ -176,7 +177,7 @@ def frame_importance(scores, evidence=None, title: str | None = None) -> go.Figu
     if evidence is not None:
         evidence = np.asarray(evidence, dtype=bool).reshape(-1)
         if len(evidence) != len(scores):
-            raise ValueError(f"evidence marks {len(evidence)} frames but there are {len(scores)} scores")
+            raise LabkitError(f"evidence marks {len(evidence)} frames but there are {len(scores)} scores")
         colors = np.where(evidence, EVIDENCE, BAR_ON).tolist()
     fig = go.Figure(_importance_bars(scores, colors))
     fig.update_xaxes(title_text="frame", dtick=1 if len(scores) <= 32 else None)

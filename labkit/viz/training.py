@@ -6,6 +6,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from labkit.errors import LabkitError
+
 PANELS = (("loss", "loss"), ("accuracy", "accuracy"))  # (panel title, history column)
 TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
 
@@ -40,7 +42,7 @@ def training_curves(history, batches: pd.DataFrame | None = None, title: str | N
                 ), row=1, col=col)
     if batches is not None:
         if isinstance(history, dict):
-            raise ValueError("batches go with one history, not a dict of runs")
+            raise LabkitError("batches go with one history, not a dict of runs")
         for col, (_, key) in enumerate(PANELS, start=1):
             fig.add_trace(go.Scatter(x=_column(batches, "step"), y=_column(batches, key),
                                      name=f"batch {key}", mode="lines",

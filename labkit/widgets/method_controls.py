@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as W
 
+from labkit.errors import LabkitError
 from .. import explain
 
 _STYLE = {"description_width": "120px"}
@@ -29,7 +30,7 @@ def param_widget(spec: explain.ParamSpec) -> W.Widget | None:
     if spec.type == "float":
         return W.FloatSlider(value=spec.default, min=spec.low, max=spec.high, step=(spec.high - spec.low) / 100,
                              continuous_update=False, **kw)
-    raise ValueError(f"parameter {spec.name!r} has unknown type {spec.type!r}")
+    raise LabkitError(f"parameter {spec.name!r} has unknown type {spec.type!r}")
 
 
 class MethodControls(W.VBox):
@@ -42,7 +43,7 @@ class MethodControls(W.VBox):
     def __init__(self, specs: list, method: str, description: str = "method"):
         self.specs = {s.name: s for s in specs}
         if method not in self.specs:
-            raise ValueError(f"unknown method {method!r}; choose one of {list(self.specs)}")
+            raise LabkitError(f"unknown method {method!r}; choose one of {list(self.specs)}")
         self.dropdown = W.Dropdown(options=[(s.label, s.name) for s in specs], value=method,
                                    description=description, style=_STYLE, layout=W.Layout(**_LAYOUT))
         self.box = W.VBox()

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from labkit.errors import LabkitError
 from .. import runs, viz
 from .html_table import html_table
 
@@ -107,7 +108,7 @@ class RunsBoard(W.VBox):
             default = "run"
         wanted = self._sort_request or (self.sort_by.value if self.sort_by.value in cols else default)
         if wanted not in cols:
-            raise ValueError(f"sort_by={wanted!r} is not a column of the runs table; columns: {cols}")
+            raise LabkitError(f"sort_by={wanted!r} is not a column of the runs table; columns: {cols}")
         self._sort_request = None
         with self.hold_sync():
             self.sort_by.options = cols

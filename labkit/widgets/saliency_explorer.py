@@ -14,6 +14,7 @@ import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
 
+from labkit.errors import LabkitError
 from .. import explain, train, viz
 from .method_controls import MethodControls
 
@@ -90,7 +91,7 @@ class SaliencyExplorer(W.VBox):
         self.evaluation = evaluation if evaluation is not None else train.evaluate(model, ds)
         self.predictions = self.evaluation.predictions
         if len(self.predictions) != len(ds):
-            raise ValueError(f"evaluation has {len(self.predictions)} predictions but the dataset {len(ds)} clips; "
+            raise LabkitError(f"evaluation has {len(self.predictions)} predictions but the dataset {len(ds)} clips; "
                              f"pass train.evaluate(model, ds) of this very dataset")
         self._cache: OrderedDict = OrderedDict()
         self.attribution_a = self.attribution_b = None

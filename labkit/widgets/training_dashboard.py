@@ -17,6 +17,7 @@ import ipywidgets as W
 import pandas as pd
 import plotly.graph_objects as go
 
+from labkit.errors import LabkitError, SettingError
 from .. import models, train, viz
 from ..train.optim import OPTIMIZERS
 from .html_table import html_table
@@ -79,13 +80,13 @@ class TrainingDashboard(W.VBox):
         elif isinstance(model_or_builder, models.DCRN):
             self.builder, self.model = None, model_or_builder
         else:
-            raise TypeError(f"TrainingDashboard needs a models.DCRN or a widgets.ModelBuilder; "
+            raise SettingError(f"TrainingDashboard needs a models.DCRN or a widgets.ModelBuilder; "
                             f"got {type(model_or_builder).__name__}")
         self._initial = copy.deepcopy(self.model.state_dict()) if self.model is not None else None
         self.train_ds, self.val_ds, self.refresh_s = train_ds, val_ds, refresh_s
         fit_kwargs["progress"] = False  # the dashboard has its own bar; tqdm's widget would land in another cell
         if "stop_event" in fit_kwargs:
-            raise ValueError("TrainingDashboard owns stop_event (its Stop button); leave it out")
+            raise LabkitError("TrainingDashboard owns stop_event (its Stop button); leave it out")
         self.fit_kwargs = fit_kwargs
         self.result = None
         self.error = None

@@ -8,7 +8,7 @@ from labkit.cli import main
 def test_make_then_inspect_then_load(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LABKIT_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "videos"
-    assert main(["data", "make", "order", "--n", "6", "--out", str(out), "--frames", "8", "--size", "32",
+    assert main(["data", "make", "order", "--clips", "6", "--out", str(out), "--frames", "8", "--size", "32",
                  "--data-option", "gap=3", "--data-option", "flash_size=[6, 10]", "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "wrote 6 clips" in printed and "data.folder(" in printed
@@ -48,8 +48,8 @@ def test_user_errors_are_one_line(tmp_path, capsys):
 def test_overwrite_replaces_what_was_written_and_keeps_other_files(tmp_path, capsys):
     out = tmp_path / "v"
     args = ["data", "make", "direction", "--out", str(out), "--frames", "4", "--size", "16", "--quiet"]
-    assert main(args + ["--n", "16"]) == 0
+    assert main(args + ["--clips", "16"]) == 0
     (out / "notes.md").write_text("mine")
-    assert main(args + ["--n", "8", "--overwrite"]) == 0
+    assert main(args + ["--clips", "8", "--overwrite"]) == 0
     assert len(list(out.glob("*/*.mp4"))) == 8 and (out / "notes.md").read_text() == "mine"
     assert len(data.folder(out, frames=4, size=16, progress=False, cache_dir=False)) == 8

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from labkit.errors import LabkitError
 from ..dataset import ClipDataset
 from ..evidence import Evidence
 from . import digits, direction, order
@@ -39,14 +40,14 @@ def synthetic(name: str, n: int = 2000, frames: int = 16, size: int = 64, seed: 
     effect} (workers is not part of it: it never changes the clips).
     """
     if name not in TASKS:
-        raise ValueError(f"unknown synthetic task {name!r}; choose one of {sorted(TASKS)}")
+        raise LabkitError(f"unknown synthetic task {name!r}; choose one of {sorted(TASKS)}")
     task = TASKS[name]
     unknown = sorted(set(options) - set(task.OPTIONS))
     if unknown:
-        raise ValueError(f"{name}: unknown option(s) {unknown}; valid options: {sorted(task.OPTIONS)}")
+        raise LabkitError(f"{name}: unknown option(s) {unknown}; valid options: {sorted(task.OPTIONS)}")
     for arg, value, low in (("n", n, 1), ("frames", frames, 2), ("size", size, 16)):
         if int(value) != value or value < low:
-            raise ValueError(f"synthetic {name!r}: {arg}={value!r} must be an integer >= {low}")
+            raise LabkitError(f"synthetic {name!r}: {arg}={value!r} must be an integer >= {low}")
     if hasattr(task, "check"):
         task.check(frames, size, **options)
     classes = task.classes(**options)

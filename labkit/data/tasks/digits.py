@@ -10,6 +10,7 @@ import functools
 
 import numpy as np
 
+from labkit.errors import LabkitError
 from ..evidence import Evidence
 from .direction import DIRECTIONS
 from .render import moving_positions, paste, texture, upsample_matrix
@@ -29,7 +30,7 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
 
 def classes(label="digit", **options) -> list[str]:
     if label not in LABELS:
-        raise ValueError(f"digits: label={label!r} is not one of {list(LABELS)}")
+        raise LabkitError(f"digits: label={label!r} is not one of {list(LABELS)}")
     return [str(d) for d in range(10)] if label == "digit" else list(DIRECTIONS)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from labkit.errors import LabkitError
 from ..evidence import Evidence
 from .render import paste, texture
 
@@ -40,12 +41,12 @@ def check(frames: int, size: int, gap=None, duration=1, flash_size=(8.0, 12.0)) 
     """Raise ValueError naming the option when the clip cannot hold both flashes."""
     low, high = _gap_range(gap, frames)
     if int(duration) < 1:
-        raise ValueError(f"order: duration={duration} must be >= 1 frame")
+        raise LabkitError(f"order: duration={duration} must be >= 1 frame")
     if low < duration or high < low:
-        raise ValueError(f"order: gap={gap} must be >= duration={duration} (the flashes would overlap in time)"
+        raise LabkitError(f"order: gap={gap} must be >= duration={duration} (the flashes would overlap in time)"
                          f"{' and a (low, high) range needs low <= high' if high < low else ''}")
     if high + duration > frames:
-        raise ValueError(f"order: gap={gap} and duration={duration} need frames >= {high + duration}; "
+        raise LabkitError(f"order: gap={gap} and duration={duration} need frames >= {high + duration}; "
                          f"got frames={frames} (use more frames or gap <= {frames - duration})")
 
 
