@@ -11,12 +11,17 @@ import time
 
 import pandas as pd
 
+from labkit.errors import LabkitError
+
 SECTIONS = ("data", "models", "train", "explain", "widgets")
 COLUMNS = ["section", "name", "value", "unit", "target", "ok", "note"]
 
 
 def run(sections: tuple[str, ...] | None = None, quick: bool = False) -> pd.DataFrame:
     """Run the benchmark sections (all by default) and return their rows as a DataFrame."""
+    unknown = sorted(set(sections or ()) - set(SECTIONS))
+    if unknown:
+        raise LabkitError(f"unknown benchmark section(s) {unknown}; choose from {', '.join(SECTIONS)}")
     rows = []
     for name in sections or SECTIONS:
         start = time.perf_counter()

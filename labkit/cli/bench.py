@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import json
 
+from .options import output_file
+
 
 def _run(args) -> int:
     from labkit import bench
 
     sections = tuple(s for s in args.sections.split(",") if s) if args.sections else None
+    if args.out:
+        output_file(args.out, "--out", (".json",))
     table = bench.run(sections, quick=args.quick)
     with __import__("pandas").option_context("display.max_rows", None, "display.width", 200,
                                               "display.max_colwidth", 60):

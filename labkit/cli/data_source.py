@@ -15,9 +15,10 @@ SPLITS = ("val", "train", "fresh")
 
 def add_data_arguments(p, run: bool) -> None:
     """--data, --data-option, --clips, --frames, --size (and --split for commands on a run)."""
-    p.add_argument("--data", required=not run, default=None,
+    p.add_argument("--data", default=None,
                    help="synthetic:direction|order|digits, a folder <root>/<class>/<clip>, or a manifest .csv"
-                        + ("; default: the data the run was trained on, rebuilt from its recipe" if run else ""))
+                        + ("; default: the data the run was trained on, rebuilt from its recipe" if run else
+                           "; required for a new run"))
     p.add_argument("--data-option", action="append", default=[], metavar="KEY=VALUE",
                    help="repeatable: a task option (gap=3, label=direction, seed=4) or a folder option "
                         "(group_pattern=^(p\\d+)_, crop=center, on_error=skip); values are JSON where they parse")

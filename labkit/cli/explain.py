@@ -8,7 +8,7 @@ from pathlib import Path
 
 from labkit.errors import LabkitError
 from .data_source import add_data_arguments, run_data
-from .options import parse_pairs
+from .options import output_file, parse_pairs
 
 
 def _explain(args) -> int:
@@ -16,6 +16,7 @@ def _explain(args) -> int:
 
     from labkit import explain, runs, viz
 
+    out = output_file(args.out, "--out", (".html", ".htm"))
     config = runs.read_config(args.run_dir)
     model = runs.load(args.run_dir)
     ds, split = run_data(args, config)
@@ -30,8 +31,6 @@ def _explain(args) -> int:
     evidence = None if getattr(ds, "evidence_frames", None) is None else np.asarray(ds.evidence_frames)[args.index]
     page = viz.explanation_page(clip, attr, model.predict_proba(clip)[0], ds.classes, label=int(label),
                                 evidence_frames=evidence, title=f"{Path(args.run_dir).name}: clip {args.index} of {args.data or f'its {split} clips'}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
     print(f"wrote {out}", flush=True)
     print(json.dumps({"out": str(out), "method": attr.method, "split": split, "index": args.index,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 from labkit.errors import LabkitError
 
@@ -50,4 +51,19 @@ def dataclass_overrides(cls, pairs, flag: str, example: str) -> dict:
         if isinstance(fields[key].default, tuple) and not isinstance(value, list):
             value = [parse_value(p) for p in raw.split(",")] if "," in raw else [value] if raw.strip() else []
         out[key] = tuple(value) if isinstance(value, list) else value
+    return out
+
+
+def output_file(path: str, flag: str, suffixes: tuple[str, ...] = ()) -> Path:
+    """The file an option names for writing, checked before any work is done: not a folder, with
+    one of `suffixes` (when given), its folder creatable."""
+    out = Path(path)
+    if out.is_dir():
+        raise LabkitError(f"{flag} {path} is a folder; name a file in it, e.g. {flag} {out / ('out' + (suffixes or ('',))[0])}")
+    if suffixes and out.suffix.lower() not in suffixes:
+        raise LabkitError(f"{flag} {path}: the file must end in {' or '.join(suffixes)}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise LabkitError(f"{flag} {path}: its folder cannot be made ({e.strerror}); choose another place") from None
     return out

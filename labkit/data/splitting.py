@@ -30,7 +30,7 @@ def split_indices(labels, fractions, seed: int = 0, groups=None, classes=None) -
     """The split as sorted index arrays: labels int (N,), groups (N,) or None/False -> one int64 array per split."""
     labels = np.asarray(labels, dtype=np.int64)
     f = np.asarray(fractions, dtype=float)
-    if f.ndim != 1 or len(f) < 1 or (f < 0).any() or abs(f.sum() - 1) > 1e-6:
+    if f.ndim != 1 or len(f) < 1 or not np.isfinite(f).all() or (f < 0).any() or abs(f.sum() - 1) > 1e-6:
         raise LabkitError(f"fractions={tuple(fractions)} must be non-negative and sum to 1, e.g. (0.7, 0.15, 0.15)")
     if groups is None or groups is False:
         groups = np.arange(len(labels))  # every clip its own group

@@ -81,6 +81,9 @@ class DCRN(nn.Module):
         model's device. The permute keeps channels-last strides, which the conv prefers.
         """
         x = torch.as_tensor(np.asarray(clips) if not torch.is_tensor(clips) else clips)
+        if x.dtype != torch.uint8:
+            raise LabkitError(f"clips must be uint8 (T, H, W, C) frames as datasets hold them; got {x.dtype}. "
+                              f"Fix: pass ds[i][0], or convert floats in [0, 1] with (x * 255).round().astype(np.uint8)")
         if x.ndim == 4:
             x = x[None]
         if x.ndim != 5:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from labkit.errors import LabkitError, MissingPathError
+from labkit.errors import LabkitError, MissingPathError, RunError
 from labkit.models import DCRN, DCRNConfig
 
 from .record import BEST, CONFIG, HISTORY, LAST, METRICS, RUN_FILES, final_metrics, load_checkpoint
@@ -22,10 +22,28 @@ def load(run_dir, which: str = "best", device="cpu") -> DCRN:
     """The run's model with its best weights (which="best") or its latest ones ("last"), in eval mode."""
     if which not in ("best", "last"):
         raise LabkitError(f"which={which!r}; choose 'best' or 'last'")
-    ckpt = load_checkpoint(Path(run_dir) / (BEST if which == "best" else LAST), map_location=device)
-    model = DCRN(DCRNConfig.from_dict(ckpt["config"]["model"]))
-    model.load_state_dict(ckpt["model"])
-    return model.to(device).eval()
+    path = Path(run_dir) / (BEST if which == "best" else LAST)
+    ckpt = load_checkpoint(path, map_location=device)
+    return model_from_checkpoint(ckpt, path).to(device).eval()
+
+
+def model_from_checkpoint(ckpt: dict, path: Path) -> DCRN:
+    """The DCRN a checkpoint describes (its config) with its weights; errors name the file."""
+    if not isinstance(ckpt.get("model"), dict) or not isinstance(ckpt.get("config"), dict):
+        raise RunError(f"{path}: not a labkit checkpoint (no model weights and config in it); pass a best.pt or "
+                       f"last.pt written by train.fit")
+    try:
+        model = DCRN(DCRNConfig.from_dict(ckpt["config"]["model"]))
+    except (KeyError, TypeError, ValueError) as e:
+        raise RunError(f"{path}: its model config cannot be built ({e}); the checkpoint was edited or written by "
+                       f"another version of labkit") from None
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as e:
+        first = str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else str(e)
+        raise RunError(f"{path}: its weights do not fit its own model config ({first}); the checkpoint is "
+                       f"damaged or mixes two runs. Fix: use the run's other checkpoint or train again") from None
+    return model
 
 
 def _flatten(prefix: str, d: dict) -> dict:

@@ -14,15 +14,17 @@ import fcntl
 import json
 import math
 import os
+import socket
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from labkit.errors import LabkitError, MissingPathError
+from labkit.errors import MissingPathError, RunError
 
 CONFIG, HISTORY, METRICS, BEST, LAST = "config.json", "history.csv", "metrics.json", "best.pt", "last.pt"
 RUN_FILES = (CONFIG, HISTORY, METRICS, BEST, LAST)
+WRITER = ".writer"  # who holds the writer lock, while they hold it
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "grad_norm", "lr",
                    "seconds", "clips_per_s", "val_seconds"]
 FINAL_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy")  # metrics.json holds final_<column>
@@ -30,7 +32,11 @@ FINAL_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy")  # metrics.json
 
 # ---- writing --------------------------------------------------------------------------------
 def _replace_atomically(path: Path, write) -> None:
-    """Call write(file object) on a temp file next to `path`, fsync it, then rename it over `path`."""
+    """Call write(file object) on a temp file next to `path`, fsync it, then rename it over `path`.
+
+    A failure (a full disk, a lost mount) leaves the old file as it was and raises a RunError
+    naming the file; the temp file never stays behind.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -40,6 +46,10 @@ def _replace_atomically(path: Path, write) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        why = "the disk is full" if e.errno == errno.ENOSPC else e.strerror or str(e)
+        raise RunError(f"{path}: could not be written ({why}); the previous version is kept. Fix: free space "
+                       f"(or fix the folder's permissions), then continue the run with resume") from e
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -72,10 +82,16 @@ def write_json_atomic(obj: dict, path: Path) -> None:
 @contextlib.contextmanager
 def writer_lock(run_dir):
     """Hold the run folder's writer lock for the block: a second writer (another process, or
-    another `fit` in this one) is refused with a ValueError. The lock is an advisory `flock` on
-    the folder itself (no lock file), released by the kernel when the process ends, so a killed
-    run never leaves a stale lock."""
+    another `fit` in this one) is refused with a RunError naming the owner's process id.
+
+    The lock is an advisory `flock` on the folder itself, released by the kernel when the
+    process ends, so a killed run never leaves a stale lock; the owner's pid is written to
+    `.writer` for the message and removed at the end. Temp files a killed writer left behind
+    are deleted once the lock is held (nobody else can be writing them).
+    """
     run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunError(f"{run_dir} is a file, not a run folder; choose a folder name for the run")
     run_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(run_dir, os.O_RDONLY)
     try:
@@ -84,9 +100,16 @@ def writer_lock(run_dir):
         except OSError as e:
             if e.errno not in (errno.EAGAIN, errno.EACCES):
                 raise
-            raise LabkitError(f"run folder {run_dir} is being written by another training run; wait for it "
-                             f"to finish, or choose another folder") from None
-        yield run_dir
+            owner = (run_dir / WRITER).read_text().strip() if (run_dir / WRITER).is_file() else "another process"
+            raise RunError(f"run folder {run_dir} is being written by {owner}; wait for that run to finish, "
+                           f"stop it, or choose another folder") from None
+        for stale in run_dir.glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
+        (run_dir / WRITER).write_text(f"process {os.getpid()} on {socket.gethostname()}\n")
+        try:
+            yield run_dir
+        finally:
+            (run_dir / WRITER).unlink(missing_ok=True)
     finally:
         os.close(fd)  # closing the descriptor releases the lock
 
@@ -141,8 +164,26 @@ def history(run_dir) -> pd.DataFrame:
 
 
 def load_checkpoint(path: Path, map_location="cpu") -> dict:
-    """Load a checkpoint of a run folder (weights_only=True: no code runs on load)."""
+    """Load a checkpoint of a run folder (weights_only=True: no code runs on load).
+
+    A missing, truncated, empty or foreign file raises an error naming it; so do weights that
+    are not finite (NaN or inf: a diverged run), which no model should be built from.
+    """
     path = Path(path)
     if not path.is_file():
         raise MissingPathError(f"checkpoint {path} does not exist; is {path.parent} a labkit run folder?")
-    return torch.load(path, map_location=map_location, weights_only=True)
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # torch raises RuntimeError, EOFError, UnpicklingError, ... for a damaged file
+        detail = (str(e).splitlines() or ["empty file"])[0][:120]
+        raise RunError(f"{path}: not a readable checkpoint ({type(e).__name__}: {detail}); "
+                       f"it was cut short or is not a labkit checkpoint. Fix: use the run's other checkpoint "
+                       f"(best.pt / last.pt) or train again") from None
+    if not isinstance(ckpt, dict):
+        raise RunError(f"{path}: not a labkit checkpoint; pass a best.pt or last.pt written by train.fit")
+    bad = [k for k, v in (ckpt.get("model") or {}).items() if torch.is_tensor(v) and v.is_floating_point() and
+           not torch.isfinite(v).all()]
+    if bad:
+        raise RunError(f"{path}: weights {bad[:3]} are not finite (NaN or inf: the run diverged); use an earlier "
+                       f"checkpoint or train again with a lower lr or grad_clip")
+    return ckpt

@@ -12,22 +12,40 @@ from labkit.models import keep_freed_memory
 from .config import PRECISIONS
 
 
-
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """`"auto"` -> CUDA if available, else MPS, else CPU; anything else is passed to torch.device."""
-    if isinstance(device, torch.device):
-        return device
+    """`"auto"` -> CUDA if available, else MPS, else CPU; anything else is passed to torch.device
+    and refused, naming what this machine has, when that device is not there."""
     if device != "auto":
         try:
-            return torch.device(device)
-        except RuntimeError as e:
-            raise LabkitError(f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda', 'cuda:1' or 'mps'") from e
+            dev = torch.device(device)
+        except (RuntimeError, TypeError) as e:
+            raise LabkitError(f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda', 'cuda:1' "
+                              f"or 'mps'") from e
+        _check_available(dev)
+        return dev
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def _check_available(dev: torch.device) -> None:
+    has = "a CPU" + (f" and {torch.cuda.device_count()} CUDA GPU(s)" if torch.cuda.is_available() else "")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            build = "a CPU-only build of PyTorch" if torch.version.cuda is None else "no usable CUDA GPU"
+            raise LabkitError(f"device={str(dev)!r}: this machine has {build}; use device='cpu' (or 'auto'), or "
+                              f"install the CUDA build of torch on a machine with a GPU")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise LabkitError(f"device={str(dev)!r}: this machine has {has}; use cuda:0 .. "
+                              f"cuda:{torch.cuda.device_count() - 1}")
+    if dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise LabkitError(f"device='mps': Apple's GPU is not available here (this machine has {has}); "
+                              f"use device='auto'")
 
 
 @dataclass(frozen=True)

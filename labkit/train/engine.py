@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from labkit.errors import LabkitError
+from labkit.errors import LabkitError, MissingPathError, RunError
 from labkit import __version__, data
 from labkit.runs import record
 
@@ -37,6 +37,7 @@ from .config import TrainConfig
 from .devices import configure_backend, num_threads, resolve_device, resolve_precision
 from .evaluation import predict_loader
 from .optim import make_optimizer, make_scheduler
+from .resuming import check_same_data, fast_forward, resumed_config
 from .state import FitResult, TrainState
 
 
@@ -56,24 +57,55 @@ def fit(model, train_ds, val_ds=None, config: TrainConfig | None = None, *, call
     Returns a FitResult whose model holds the best epoch's weights (best by val_accuracy, or by
     training accuracy without a validation set).
     """
-    cfg = (config or TrainConfig()).replace(**overrides).validate()
-    if len(train_ds) == 0:
-        raise LabkitError("fit: the training dataset is empty")
-    if model.config.num_classes != train_ds.num_classes:
-        raise LabkitError(f"fit: the model predicts {model.config.num_classes} classes but the training set has "
-                         f"{train_ds.num_classes}; build it with num_classes=ds.num_classes")
     target = run_dir if run_dir is not None else resume
     run_dir = Path(target) if target is not None else None
+    resume = _resumable(Path(resume)) if resume is not None else None
+    if resume is not None:
+        cfg, changes = resumed_config(resume, config, overrides)
+        check_same_data(resume, describe_data(train_ds))
+    else:
+        cfg, changes = (config or TrainConfig()).replace(**overrides).validate(), []
+    _check_data(model, train_ds, val_ds)
     writes = run_dir is not None and distributed.from_env().is_main
     with num_threads(cfg.threads), record.writer_lock(run_dir) if writes else contextlib.nullcontext():
         loop = _Fit(model, train_ds, val_ds, cfg, run_dir=run_dir)
         if resume is not None:
-            loop.resume(Path(resume))
+            loop.resume(resume, changes)
         elif run_dir is not None and (run_dir / record.LAST).exists():
-            raise LabkitError(f"run_dir {run_dir} already holds a run (last.pt); continue it with "
-                             f"resume={str(run_dir)!r}, or choose a new folder")
+            raise RunError(f"run_dir {run_dir} already holds a run (last.pt); continue it with "
+                           f"resume={str(run_dir)!r}, or choose a new folder")
         loop.callbacks = CallbackList(loop.standard_callbacks(callbacks, progress, stop_event))
         return loop.run()
+
+
+def _resumable(run_dir: Path) -> Path | None:
+    """The run folder to resume from, or None when the run was killed before its first checkpoint
+    (its config.json but no last.pt): it then starts again in place."""
+    if (run_dir / record.LAST).is_file():
+        return run_dir
+    if (run_dir / record.CONFIG).is_file():
+        warnings.warn(f"{run_dir} has no checkpoint yet (stopped during its first epoch): training starts again "
+                      f"from the beginning in that folder", RuntimeWarning, stacklevel=3)
+        return None
+    raise MissingPathError(f"resume={str(run_dir)!r}: no run there to continue (no last.pt or config.json); "
+                           f"check the path, or pass run_dir= to start a new run")
+
+
+def _check_data(model, train_ds, val_ds) -> None:
+    """Refuse training data the model cannot learn from, and validation data that cannot validate it."""
+    if len(train_ds) == 0:
+        raise LabkitError("fit: the training dataset is empty")
+    if model.config.num_classes != train_ds.num_classes:
+        raise LabkitError(f"fit: the model predicts {model.config.num_classes} classes but the training set has "
+                          f"{train_ds.num_classes}; build it with num_classes=ds.num_classes")
+    if val_ds is None:
+        return
+    if len(val_ds) == 0:
+        raise LabkitError("fit: the validation set is empty; pass val_ds=None to train without validation "
+                          "(the best epoch is then the one with the best training accuracy)")
+    if list(val_ds.classes) != list(train_ds.classes):
+        raise LabkitError(f"fit: the validation set's classes {val_ds.classes} are not the training set's "
+                          f"{train_ds.classes}; split one dataset (data.split) so both share the classes")
 
 
 def _epoch_seed(seed: int, epoch: int, rank: int) -> int:
@@ -163,25 +195,24 @@ class _Fit:
             cbs += [Checkpoint(self.state.run_dir), HistoryLogger(self.state.run_dir)]
         return cbs
 
-    def resume(self, run_dir: Path) -> None:
-        """Load last.pt of `run_dir` into the model, optimizer, schedule and history."""
+    def resume(self, run_dir: Path, changes: list[dict]) -> None:
+        """Load last.pt of `run_dir` into the model, optimizer, schedule and history, then apply
+        the settings that changed (recorded in config.json's `changes`)."""
         ckpt = record.load_checkpoint(run_dir / record.LAST)
         saved = record.json_ready(ckpt["config"]["model"])
         current = record.json_ready(self.model.config.to_dict())
         if saved != current:
             diff = sorted(k for k in current if saved.get(k) != current[k])
-            raise LabkitError(f"resume={run_dir}: the model's config differs from the run's in {diff}; "
-                             f"build the model with models.DCRNConfig.from_dict(config['model'])")
+            raise RunError(f"resume={run_dir}: the model's config differs from the run's in {diff}; "
+                           f"build the model with models.DCRNConfig.from_dict(config['model'])")
         s = self.state
         self.model.load_state_dict(ckpt["model"])
-        s.optimizer.load_state_dict(ckpt["optimizer"])
-        if s.scheduler is not None and ckpt["scheduler"] is not None:
-            s.scheduler.load_state_dict(ckpt["scheduler"])
-        if ckpt["scaler"]:
-            s.scaler.load_state_dict(ckpt["scaler"])
+        self._resume_optimizer(ckpt, changes)
+        s.scaler.load_state_dict(ckpt["scaler"] or {})
         s.rows = record.history_from_dict(ckpt["history"])
         s.epoch, s.global_step = ckpt["epoch"], ckpt["global_step"]
         s.best_epoch, s.best_score = ckpt["best_epoch"], ckpt["best_score"]
+        s.config["changes"] = list(ckpt["config"].get("changes", [])) + [{"epoch": s.epoch + 1, **c} for c in changes]
         if s.best_epoch is not None:
             self.best_weights = record.load_checkpoint(run_dir / record.BEST)["model"]
             fork = s.run_dir is not None and s.run_dir.resolve() != run_dir.resolve()
@@ -190,6 +221,31 @@ class _Fit:
                 shutil.copyfile(run_dir / record.BEST, s.run_dir / record.BEST)
         self.start_epoch = ckpt["epoch"] + 1
         self.good_weights = _cpu_copy(self.model)
+
+    def _resume_optimizer(self, ckpt: dict, changes: list[dict]) -> None:
+        """The optimizer's state (Adam's moments, ...) from the checkpoint, its settings from this
+        run's config; the schedule as saved when nothing about it changed, else rebuilt for this
+        run's length and lr and moved to the step the run reached."""
+        s, cfg = self.state, self.cfg
+        if ckpt["config"]["train"]["optimizer"] != cfg.optimizer:
+            raise RunError(f"a run cannot change its optimizer ({ckpt['config']['train']['optimizer']} -> "
+                           f"{cfg.optimizer}): its state would not fit; start a new run from the weights instead")
+        fresh = make_optimizer(self.model.parameters(), cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.momentum)
+        s.optimizer.load_state_dict(ckpt["optimizer"])
+        for group, new in zip(s.optimizer.param_groups, fresh.param_groups):
+            group.update({k: v for k, v in new.items() if k not in ("params", "lr")})
+        same_schedule = ckpt["config"]["train"]["epochs"] == cfg.epochs and not any(
+            c["setting"] in ("lr", "scheduler") for c in changes)
+        if s.scheduler is not None and ckpt["scheduler"] is not None and same_schedule:
+            s.scheduler.load_state_dict(ckpt["scheduler"])
+            return
+        for group in s.optimizer.param_groups:  # the new schedule starts from the configured lr
+            for key in ("initial_lr", "max_lr", "min_lr"):
+                group.pop(key, None)
+            group["lr"] = cfg.lr
+        s.scheduler = make_scheduler(s.optimizer, cfg.scheduler, cfg.epochs, len(self.train_loader))
+        if s.scheduler is not None:
+            fast_forward(s.scheduler, s.optimizer, cfg.lr, ckpt["global_step"])
 
     # ---- the loop -----------------------------------------------------------------------------
     def run(self) -> FitResult:

@@ -1,4 +1,5 @@
 """Run folders: atomic writes, weights_only checkpoints, and bit-identical resume."""
+import errno
 import json
 
 import pandas as pd
@@ -7,6 +8,7 @@ import torch
 
 from labkit import train
 from labkit.runs.record import load_checkpoint, save_atomic, write_text_atomic
+from labkit.errors import RunError
 from labkit.train import Callback
 
 
@@ -55,10 +57,10 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatc
 
     def broken_save(obj, f):
         f.write(b"half a checkpoint")
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(torch, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(RunError, match="last.pt: could not be written \\(the disk is full\\); the previous version is kept"):
         save_atomic({"x": torch.zeros(3)}, path)
     assert torch.equal(load_checkpoint(path)["x"], torch.ones(3))  # old content intact
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temp file left behind
@@ -138,6 +140,6 @@ def test_a_run_folder_has_one_writer(micro_split, micro_model, tmp_path):
 
     tr, va = micro_split
     with writer_lock(tmp_path / "run"):  # as if another training run were writing there
-        with pytest.raises(ValueError, match="another training run"):
+        with pytest.raises(RunError, match="being written by process"):
             train.fit(micro_model, tr, va, epochs=1, run_dir=tmp_path / "run", **FAST)
     train.fit(micro_model, tr, va, epochs=1, run_dir=tmp_path / "run", **FAST)  # free again

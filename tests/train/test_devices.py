@@ -19,12 +19,24 @@ def test_auto_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
     assert resolve_device("auto").type == expected
 
 
-def test_explicit_devices_pass_through():
+def test_explicit_devices_pass_through_when_the_machine_has_them(monkeypatch):
     assert resolve_device("cpu") == torch.device("cpu")
-    assert resolve_device("cuda:1") == torch.device("cuda", 1)
     assert resolve_device(torch.device("cpu")) == torch.device("cpu")
     with pytest.raises(ValueError, match="device='gpu9'"):
         resolve_device("gpu9")
+    _fake_backends(monkeypatch, cuda=True, mps=False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert resolve_device("cuda:1") == torch.device("cuda", 1)
+    with pytest.raises(ValueError, match="cuda:0 .. cuda:1"):
+        resolve_device("cuda:2")
+
+
+def test_a_device_this_machine_lacks_is_refused(monkeypatch):
+    _fake_backends(monkeypatch, cuda=False, mps=False)
+    with pytest.raises(ValueError, match="device='cuda'.*use device='cpu'"):
+        resolve_device("cuda")
+    with pytest.raises(ValueError, match="device='mps'"):
+        resolve_device("mps")
 
 
 def test_amp_resolution_per_device(monkeypatch):

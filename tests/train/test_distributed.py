@@ -67,3 +67,20 @@ def test_torchrun_two_processes_match_one(tmp_path):
     run = tmp_path / "ddp" / "run"
     assert sorted(p.name for p in run.iterdir()) == ["best.pt", "config.json", "history.csv", "last.pt", "metrics.json"]
     assert json.loads((run / "config.json").read_text())["runtime"]["world_size"] == 2
+
+
+@pytest.mark.slow
+def test_the_cli_under_torchrun_takes_a_clip_count(tmp_path):
+    """`--clips` survives torchrun's own option parsing (`--n` was read as torchrun's --nnodes)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    for var in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(var, None)
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           "-m", "labkit.cli", "train", "--data", "synthetic:order", "--clips", "40", "--frames", "4",
+                           "--size", "16", "--set", "conv_channels=4", "--set", "hidden_size=8", "--epochs", "1",
+                           "--batch-size", "8", "--threads", "1", "--no-progress", "--out", str(tmp_path / "run")],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["epochs"] == 1  # rank 0 alone prints the JSON
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["runtime"]["world_size"] == 2 and config["data"]["train"]["recipe"]["of"]["n"] == 40
