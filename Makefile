@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LAB_ARGS ?=
 
-.PHONY: setup lab test bench clean
+.PHONY: setup lab test bench fuzz clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ test: setup
 
 bench: setup
 	$(BIN)/labkit bench --out bench.json
+
+# byte flips and truncations over thousands of media files: every failure must be a clear LabkitError
+fuzz: setup
+	LABKIT_FUZZ_FILES=3000 $(BIN)/python -m pytest tests/data/test_fuzz.py -q
 
 clean:
 	rm -rf $(VENV) data/cache .pytest_cache

@@ -12,13 +12,13 @@ from .options import parse_pairs
 
 def _make(args) -> int:
     from labkit import data
-    from labkit.data.export import FORMATS
+    from labkit.data.export import FORMATS, check_fps, check_out
 
     if args.format not in FORMATS:
         raise LabkitError(f"--format {args.format}; choose one of {list(FORMATS)}")
     out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not args.overwrite:  # say so before generating the data
-        raise LabkitError(f"--out {out} is not empty; choose a new folder or pass --overwrite")
+    check_fps(args.fps, "--fps")  # say so before generating the data, and before writing anything
+    check_out(out, args.overwrite, "--out", "--overwrite")
     options = parse_pairs(args.data_option, "--data-option", "gap=10")
     ds = data.synthetic(args.name, n=args.clips, frames=args.frames, size=args.size, seed=args.seed, **options)
     table = data.write_dataset(ds, out, format=args.format, fps=args.fps, progress=not args.quiet,
@@ -56,12 +56,13 @@ def register(sub) -> None:
     m.add_argument("--size", type=int, default=64)
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--format", default="mp4", help="mp4, mov, mkv, avi, webm, or png/jpg frame folders")
-    m.add_argument("--fps", type=int, default=8)
+    m.add_argument("--fps", type=int, default=8, help="frames per second of the videos, > 0 (default 8)")
     m.add_argument("--data-option", action="append", default=[], metavar="KEY=VALUE",
                    help="task option, repeatable: e.g. gap=10 (order), label=direction (digits); "
                         "values are JSON where they parse (flash_size=[8,12])")
     m.add_argument("--overwrite", action="store_true",
-                   help="write into a non-empty --out, first removing the clips its manifest.csv lists")
+                   help="write into an --out that labkit wrote before, first removing the files its "
+                        ".labkit-dataset list names (a folder without that list is refused, never deleted)")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
     m.set_defaults(func=_make)
     i = cmds.add_parser("inspect", help="classes, counts, lengths, resolutions and problems of a folder or manifest")

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .layout import frame_files
+from .problems import os_error
 
 VERSION = 1  # bump when decoding changes, so old cache entries are not reused
 
@@ -35,7 +36,10 @@ def resolve_dir(cache_dir=None) -> Path | None:
 def identity(path: Path) -> list:
     """What must stay the same for a cached decode to be valid: path, size and mtime of the file(s)."""
     files = frame_files(path) if path.is_dir() else [path]
-    return [str(path.resolve())] + [[f.name, (s := f.stat()).st_size, s.st_mtime_ns] for f in files]
+    try:
+        return [str(path.resolve())] + [[f.name, (s := f.stat()).st_size, s.st_mtime_ns] for f in files]
+    except OSError as e:  # gone or unreachable since the folder was scanned
+        raise os_error(e.filename or path, e) from e
 
 
 def key(path: Path, **params) -> str:

@@ -17,6 +17,15 @@ class DataError(LabkitError):
         super().__init__(f"{path}: {problem}" + (f". Fix: {fix}" if fix else ""))
 
 
+def os_error(path, e: OSError) -> DataError:
+    """The DataError for an OSError met reading `path`: no permission is "unreadable" (not "corrupt")."""
+    if isinstance(e, PermissionError):
+        return DataError(path, "is unreadable (permission denied)",
+                         "make it readable (e.g. chmod -R a+rX on it) or remove it")
+    return DataError(path, f"cannot be read ({type(e).__name__}: {e.strerror or e})",
+                     "check that the disk is mounted and the file is whole, or remove it")
+
+
 class Problems:
     """Collects DataErrors: raises the first (on_error="raise") or keeps them all ("skip")."""
 

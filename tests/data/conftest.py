@@ -2,6 +2,7 @@
 directly (not through labkit), so reading is checked against an independent writer."""
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -23,8 +24,11 @@ class Media:
     --import-mode=importlib a conftest cannot be imported by name)."""
 
     @staticmethod
-    def encode(path: Path, clip: np.ndarray, codec: str = "libx264", fps: int = 10) -> Path:
-        """Write uint8 (T, H, W, 3) with PyAV's encoder: libx264 (mp4/mov), mpeg4 (avi), ffv1 (mkv)."""
+    def encode(path: Path, clip: np.ndarray, codec: str = "libx264", fps: int = 10, pts_ms=None,
+               audio_s: float = 0.0) -> Path:
+        """Write uint8 (T, H, W, 3) with PyAV's encoder: libx264 (mp4/mov/mkv), mpeg4 (avi), ffv1 (mkv),
+        libvpx-vp9 (webm). pts_ms: each frame's timestamp in ms (a variable frame rate); audio_s: also
+        a silent audio track that long (aac, or opus in webm), which may outlast the video."""
         path.parent.mkdir(parents=True, exist_ok=True)
         with av.open(str(path), "w") as out:
             stream = out.add_stream(codec, rate=fps, options={"crf": "10"} if codec == "libx264" else {})
@@ -32,10 +36,32 @@ class Media:
             stream.pix_fmt = "yuv444p" if codec == "ffv1" else "yuv420p"
             if codec == "mpeg4":
                 stream.bit_rate = 8_000_000
-            for frame in clip:
-                out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+            if pts_ms is not None:
+                stream.time_base = Fraction(1, 1000)
+            audio = out.add_stream("libopus" if path.suffix == ".webm" else "aac", rate=48000) if audio_s else None
+            if audio is not None:
+                audio.layout = "mono"
+            for t, frame in enumerate(clip):
+                video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
+                if pts_ms is not None:
+                    video_frame.pts, video_frame.time_base = int(pts_ms[t]), Fraction(1, 1000)
+                out.mux(stream.encode(video_frame))
             out.mux(stream.encode())
+            if audio is not None:
+                Media._silence(out, audio, audio_s)
         return path
+
+    @staticmethod
+    def _silence(out, audio, seconds: float) -> None:
+        """Mux `seconds` of mono silence into the audio stream `audio` of the open container `out`."""
+        size, done = audio.codec_context.frame_size or 1024, 0
+        dtype = np.int16 if audio.format.name.startswith("s16") else np.float32
+        while done < seconds * 48000:
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, size), dtype), format=audio.format.name, layout="mono")
+            frame.sample_rate, frame.pts = 48000, done
+            out.mux(audio.encode(frame))
+            done += size
+        out.mux(audio.encode())
 
     @staticmethod
     def frame_folder(folder: Path, clip: np.ndarray, names=None) -> Path:

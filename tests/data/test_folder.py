@@ -80,7 +80,8 @@ def test_manifest_with_groups_and_relative_paths(media, tmp_path):
     media.encode(tmp_path / "clips" / "one.mp4", media.ramp_clip(5, 16))
     media.frame_folder(tmp_path / "clips" / "two", media.ramp_clip(5, 16))
     media.encode(tmp_path / "clips" / "three.avi", media.ramp_clip(5, 16), "mpeg4")
-    pd.DataFrame({"path": ["clips/one.mp4", "clips/two", "clips/three.avi", "clips/one.mp4"],
+    media.encode(tmp_path / "clips" / "four.mp4", media.ramp_clip(5, 16))  # each clip once: see test_manifests
+    pd.DataFrame({"path": ["clips/one.mp4", "clips/two", "clips/three.avi", "clips/four.mp4"],
                   "label": ["10", "2", "10", "2"], "group": ["p1", "p1", "p2", ""]}).to_csv(tmp_path / "list.csv",
                                                                                         index=False)
     ds = data.manifest(tmp_path / "list.csv", frames=5, size=16, progress=False)
@@ -98,3 +99,21 @@ def test_file_backed_loading_reads_the_cache(media, tmp_path, isolated_cache):
     assert type(lazy._clips).__name__ == "NpyClips"
     with pytest.raises(ValueError, match="needs a cache"):
         data.folder(tmp_path / "v", frames=6, size=16, in_memory=False, cache_dir=False, progress=False)
+
+
+@pytest.mark.parametrize("name,codec,kind", [
+    ("vfr.mkv", "libx264", "vfr"), ("vfr.webm", "libvpx-vp9", "vfr"), ("vfr.mp4", "libx264", "vfr"),
+    ("long_audio.mkv", "libx264", "audio"), ("long_audio.webm", "libvpx-vp9", "audio"),
+    ("long_audio.mp4", "libx264", "audio")])
+def test_frame_counts_come_from_decoding(media, tmp_path, name, codec, kind):
+    """Valid files the header would miscount: a variable frame rate (12 frames over 2.64 s, at
+    an average 25 fps the header implies 66) or an audio track three times longer than the video."""
+    clip = media.ramp_clip(12, 32)
+    pts_ms = np.cumsum([0] + [40 if t % 2 else 400 for t in range(11)]) if kind == "vfr" else None
+    media.encode(tmp_path / "v" / "a" / name, clip, codec, fps=25, pts_ms=pts_ms,
+                 audio_s=1.5 if kind == "audio" else 0.0)
+    ds = data.folder(tmp_path / "v", frames=12, size=32, progress=False, cache_dir=False)
+    assert len(ds) == 1 and ds.report.empty
+    frame_ids = np.round((ds[0][0].reshape(12, -1).mean(1) - clip[0].mean()) / 15).astype(int)
+    assert list(frame_ids) == list(range(12))  # every frame, in order
+    assert data.inspect(tmp_path / "v").clips.frames[0] == 12

@@ -113,7 +113,8 @@ def test_manifest_round_trip_and_split(media, tmp_path):
     media.encode(tmp_path / "clips" / "one.mp4", media.ramp_clip(5, 16))
     media.frame_folder(tmp_path / "clips" / "two", media.ramp_clip(5, 16, seed=1))
     media.encode(tmp_path / "clips" / "three.mp4", media.ramp_clip(5, 16, seed=2))
-    pd.DataFrame({"path": ["clips/one.mp4", "clips/two", "clips/three.mp4", "clips/one.mp4"],
+    media.encode(tmp_path / "clips" / "four.mp4", media.ramp_clip(5, 16, seed=3))  # each clip once: see test_manifests
+    pd.DataFrame({"path": ["clips/one.mp4", "clips/two", "clips/three.mp4", "clips/four.mp4"],
                   "label": ["b", "a", "b", "a"], "group": ["p1", "p1", "p2", ""]}).to_csv(tmp_path / "list.csv",
                                                                                       index=False)
     ds = data.manifest(tmp_path / "list.csv", frames=5, size=16, on_error="skip", progress=False)
