@@ -45,6 +45,9 @@ def attribute(model, clips, target=None, method: str = "integrated_gradients", *
     """
     spec = get(method)
     p = spec.resolve(params)
+    refused = spec.applies(model)
+    if refused is not None:
+        raise LabkitError(f"{spec.name}: {refused}")
     x = check_clips(model, clips)  # (N, T, C, H, W) normalised
     if x.device.type == "cpu":
         keep_freed_memory()
@@ -94,13 +97,14 @@ def explaining(model: nn.Module):
     """Eval mode (dropout off, batch norm frozen), no parameter gradients, gradients enabled.
 
     cuDNN's recurrent kernels refuse to run backward outside training mode, so cuDNN is
-    switched off for the call when the model has a recurrent layer; the model stays in eval
-    mode, which is what makes the explanation match the model's predictions. The training
-    flag and every parameter's `requires_grad` are put back afterwards, even on error.
+    switched off for the call when the model holds one of PyTorch's recurrent layers
+    (nn.RNNBase; a ConvLSTM, a TCN or attention runs on ordinary kernels and keeps cuDNN); the
+    model stays in eval mode, which is what makes the explanation match the model's predictions.
+    The training flag and every parameter's `requires_grad` are put back afterwards, even on error.
     """
     was_training = model.training
     grads = [p.requires_grad for p in model.parameters()]
-    recurrent = getattr(model, "rnn", None) is not None
+    recurrent = any(isinstance(m, nn.RNNBase) for m in model.modules())
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
@@ -137,8 +141,9 @@ def check_clips(model, clips) -> torch.Tensor:
         hint = " (channels first? datasets give channels last: (T, H, W, C))" if shape[-3] == cfg.in_chans else ""
         raise LabkitError(f"clips have {C} channels in the last axis but the model takes "
                          f"in_chans={cfg.in_chans}; got shape {shape}{hint}")
-    if cfg.frame_readout == "flatten" and (H, W) != (cfg.img_size, cfg.img_size):
-        raise LabkitError(f"clips are {H}x{W} but this model (frame_readout='flatten') takes "
+    if model.frame_readout.kind == "flatten" and (H, W) != (cfg.img_size, cfg.img_size):
+        why = "cell='convlstm'" if cfg.cell == "convlstm" else "frame_readout='flatten'"
+        raise LabkitError(f"clips are {H}x{W} but this model ({why}: frame vectors are flattened maps) takes "
                          f"{cfg.img_size}x{cfg.img_size} frames; resize the data (size={cfg.img_size})")
     if cfg.max_frames is not None and T > cfg.max_frames:
         raise LabkitError(f"clips have {T} frames but the model takes at most max_frames={cfg.max_frames}; "

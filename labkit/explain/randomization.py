@@ -1,7 +1,8 @@
 """Cascading model-parameter randomisation (Adebayo et al., "Sanity checks for saliency maps", 2018).
 
-Re-initialise the head, then the recurrent layer, then the conv blocks from the top, one more
-at each step; if the maps barely change, they show the input, not what the model learned.
+Re-initialise the head, then the temporal model (`rnn`, `tcn`, `attention` or `convlstm`), then
+the conv blocks from the top, one more at each step; if the maps barely change, they show the
+input, not what the model learned.
 """
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from .core import attribute
 
 
 def cascade(model) -> list[str]:
-    """Names of the parts re-initialised in turn: head, rnn (if any), blocks.k ... blocks.0."""
-    names = ["head"] + (["rnn"] if model.rnn is not None else [])
+    """Names of the parts re-initialised in turn: head, the temporal module (if any) under its
+    name (`model.temporal_name`: rnn, tcn, attention, convlstm), blocks.k ... blocks.0."""
+    names = ["head"] + ([model.temporal_name] if model.temporal_name is not None else [])
     return names + [f"blocks.{k}" for k in reversed(range(len(model.blocks)))]
 
 

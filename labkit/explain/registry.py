@@ -75,7 +75,9 @@ class MethodSpec:
     value is shared by every channel of the perturbed region. `frame_score` says how frame
     importance is read: "abs_mass" (sum of |map| over the frame), "signed_mass" (sum of the
     signed map: for methods that add up to the logit difference, the frame's share of it),
-    "mean" (mean signed map) or "drop" (the frame's ablation value itself).
+    "mean" (mean signed map) or "drop" (the frame's ablation value itself). `refuse(model)`
+    returns why the method cannot explain that model, or None (None: every model); read it
+    through `applies`.
     """
 
     name: str
@@ -85,6 +87,12 @@ class MethodSpec:
     reduce: str = "sum"
     frame_score: str = "abs_mass"
     run: Callable | None = field(default=None, repr=False, compare=False)
+    refuse: Callable | None = field(default=None, repr=False, compare=False)
+
+    def applies(self, model: nn.Module) -> str | None:
+        """None when this method can explain `model`; else the reason and what to use instead
+        (`attribute` raises it; a widget can grey the method out with it as the tooltip)."""
+        return None if self.refuse is None else self.refuse(model)
 
     def resolve(self, params: dict) -> dict:
         """Defaults filled in, every value checked; unknown names raise a ValueError listing the valid ones."""
@@ -194,6 +202,13 @@ def conv_block(model: nn.Module, block: int) -> nn.Module:
     return model.blocks[block]
 
 
+def _needs_conv_blocks(model: nn.Module) -> str | None:
+    if len(model.blocks) == 0:
+        return ("Grad-CAM reads a conv block's maps but this model has none (conv_channels=()); "
+                "use integrated_gradients or occlusion")
+    return None
+
+
 def _grad_cam(net, x, target, p, budget):
     n, T, C, H, W = x.shape
     layer = conv_block(net.model, p["block"])
@@ -207,15 +222,26 @@ def _grad_cam(net, x, target, p, budget):
 DEEPLIFT_ACTIVATIONS = ("relu", "elu", "tanh")
 
 
-def _deeplift(net, x, target, p, budget):
-    cfg = net.model.config
-    if net.model.rnn is not None:
-        raise LabkitError(f"deeplift: DeepLift's rescale rules cannot reach inside nn.{type(net.model.rnn).__name__} "
-                         "(its gates are not modules Captum can hook), so the result would be a plain gradient "
-                         "in disguise; use integrated_gradients, or a model with cell='none' (preset 'frame-only')")
+def _deeplift_reach(model: nn.Module) -> str | None:
+    """Why DeepLift's rescale rules cannot cover the model, or None.
+
+    Captum applies them through hooks on non-linear modules (ReLU, Tanh, MaxPool, ...); a
+    non-linearity computed anywhere else (inside a fused nn.LSTM, or as a product of two
+    tensors in forward: gates, attention) gets the plain gradient, and the "DeepLift" map
+    would be a gradient in disguise. A TCN (Conv1d + nn.ReLU modules) is covered.
+    """
+    cfg = model.config
+    opaque = model.temporal_stage.opaque_ops(cfg)
+    if opaque is not None:
+        return (f"DeepLift's rescale rules cannot reach {opaque}, so the result would be a plain gradient in "
+                "disguise; use integrated_gradients, or a model with cell='none' (preset 'frame-only') or cell='tcn'")
     if cfg.activation not in DEEPLIFT_ACTIVATIONS:
-        raise LabkitError(f"deeplift: Captum has no DeepLift rule for activation={cfg.activation!r}; "
-                         f"it supports {list(DEEPLIFT_ACTIVATIONS)}; use integrated_gradients")
+        return (f"Captum has no DeepLift rule for activation={cfg.activation!r}; it supports "
+                f"{list(DEEPLIFT_ACTIVATIONS)}; use integrated_gradients")
+    return None
+
+
+def _deeplift(net, x, target, p, budget):
     with warnings.catch_warnings():  # Captum announces its temporary hooks on every call
         warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
         attr, delta = ca.DeepLift(net).attribute(x.requires_grad_(), baselines=_baseline(net, x, p["baseline"]),
@@ -251,13 +277,14 @@ METHODS: tuple[MethodSpec, ...] = (
     MethodSpec("grad_cam", "Grad-CAM", (
         ParamSpec("block", "int", -1, -64, 63, help="conv block index into model.blocks (-1: the last)"),
         ParamSpec("relu", "bool", True, help="keep only evidence for the target (ReLU of the map)")),
-        "channel-weighted activations of one conv block, upsampled to every frame", run=_grad_cam),
+        "channel-weighted activations of one conv block, upsampled to every frame", run=_grad_cam,
+        refuse=_needs_conv_blocks),
     MethodSpec("frame_ablation", "Frame ablation", (_baseline_param("temporal_mean"),),
                "logit drop when one whole frame is replaced by the baseline (T+1 forward passes)",
                reduce="mean", frame_score="drop", run=_frame_ablation),
     MethodSpec("deeplift", "DeepLift", (BASELINE,),
-               "DeepLift rescale rule vs a baseline; models without a recurrent layer only",
-               frame_score="signed_mass", run=_deeplift),
+               "DeepLift rescale rule vs a baseline; models whose non-linearities are all modules "
+               "(cell 'none' or 'tcn')", frame_score="signed_mass", run=_deeplift, refuse=_deeplift_reach),
 )
 REGISTRY: dict[str, MethodSpec] = {m.name: m for m in METHODS}
 

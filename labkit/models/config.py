@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from labkit.errors import LabkitError, SettingError
 
-CELLS = ("lstm", "gru", "rnn", "none")
+CELLS = ("lstm", "gru", "rnn", "tcn", "attention", "convlstm", "none")
+RECURRENT_CELLS = ("lstm", "gru", "rnn")  # PyTorch's nn.RNNBase layers: the only ones with a backward direction
 FRAME_READOUTS = ("flatten", "gap", "keypoints")
 TEMPORAL_READOUTS = ("last", "mean")
 ACTIVATIONS = ("relu", "gelu", "elu", "tanh")
@@ -15,14 +16,27 @@ ACTIVATIONS = ("relu", "gelu", "elu", "tanh")
 # ConvBlock may pool first (see dcrn.ConvBlock)
 MONOTONE_ACTIVATIONS = ("relu", "elu", "tanh")
 RNN_BIASES = ("single", "double")
+TEMPORAL_FIELDS = ("hidden_size", "num_layers", "bidirectional", "rnn_bias", "temporal_readout", "temporal_kernel",
+                   "num_heads")
+_SIZE = ("hidden_size", "num_layers")
+CELL_FIELDS = {  # the temporal fields each cell uses (see DCRNConfig.unused_fields)
+    **{cell: (*_SIZE, "bidirectional", "rnn_bias", "temporal_readout") for cell in RECURRENT_CELLS},
+    "tcn": (*_SIZE, "temporal_readout", "temporal_kernel"),
+    "attention": (*_SIZE, "temporal_readout", "num_heads"),
+    "convlstm": (*_SIZE, "rnn_bias", "temporal_readout", "temporal_kernel"),
+    "none": (),
+}
 
 
 @dataclass
 class DCRNConfig:
-    """A CNN on every frame -> a recurrent layer over frames -> a classifier.
+    """A CNN on every frame -> a temporal model over frames -> a classifier.
 
-    Input clips are (B, T, C, H, W) floats after `DCRN.preprocess`; `cell="none"` replaces the
-    recurrence with a mean over time (the frame-only baseline).
+    Input clips are (B, T, C, H, W) floats after `DCRN.preprocess`. `cell` picks the temporal
+    model: "lstm", "gru", "rnn" (PyTorch's recurrent layers), "tcn" (dilated causal temporal
+    convolution), "attention" (a small transformer encoder over frames), "convlstm" (a
+    convolutional LSTM over the frames' feature maps) or "none" (a mean over time: the
+    frame-only baseline). `unused_fields()` names the fields a cell ignores.
     """
 
     num_classes: int = 10
@@ -46,6 +60,8 @@ class DCRNConfig:
     bidirectional: bool = False
     rnn_bias: str = "single"  # "single": one bias per gate as in Keras; "double": PyTorch's b_ih + b_hh
     temporal_readout: str = "last"  # "last" valid state, or "mean" over valid frames
+    temporal_kernel: int = 3  # tcn: frames per causal convolution; convlstm: k x k gate convolutions (odd)
+    num_heads: int = 4  # attention: heads per encoder layer (hidden_size must be divisible by it)
     drop_rate: float = 0.0
     # classifier head: [Linear(head_hidden) -> ReLU] -> Linear(num_classes); head_hidden=0 drops the hidden layer
     head_hidden: int = 64
@@ -90,10 +106,10 @@ class DCRNConfig:
         """Everything wrong with this config, one readable sentence each (empty when valid)."""
         out: list[str] = []
         ints = dict(num_classes=2, in_chans=1, img_size=1, kernel_size=1, padding=0, pool=1, stem_stride=1,
-                    hidden_size=1, num_layers=1, head_hidden=0)
+                    hidden_size=1, num_layers=1, head_hidden=0, temporal_kernel=1, num_heads=1)
         for name, low in ints.items():
             v = getattr(self, name)
-            if not isinstance(v, numbers.Integral) or isinstance(v, bool):
+            if not _is_int(v):
                 out.append(f"{name} must be a whole number; got {v!r}")
             elif v < low:
                 out.append(f"{name}={v} is too small; the smallest valid value is {low}")
@@ -101,15 +117,12 @@ class DCRNConfig:
                               ("temporal_readout", TEMPORAL_READOUTS), ("rnn_bias", RNN_BIASES)):
             if getattr(self, name) not in choices:
                 out.append(f"unknown {name} {getattr(self, name)!r}; choose one of {list(choices)}")
-        bad = [c for c in self.conv_channels
-               if not isinstance(c, numbers.Integral) or isinstance(c, bool) or c < 1]
+        bad = [c for c in self.conv_channels if not _is_int(c) or c < 1]
         if bad:
             out.append(f"conv_channels must all be whole numbers >= 1; got {list(self.conv_channels)}")
         if not isinstance(self.drop_rate, numbers.Real) or not 0.0 <= self.drop_rate < 1.0:
             out.append(f"drop_rate={self.drop_rate!r} is outside [0, 1); use a value such as 0.0-0.5")
-        if self.cell == "none" and self.bidirectional:
-            out.append("bidirectional=True needs a recurrent cell but cell='none'; "
-                       "set bidirectional=False or pick cell 'lstm', 'gru' or 'rnn'")
+        out += self._temporal_problems()
         if self.max_frames is not None and (not isinstance(self.max_frames, numbers.Integral)
                                             or self.max_frames < 1):
             out.append(f"max_frames={self.max_frames!r} must be None or a whole number >= 1")
@@ -121,6 +134,40 @@ class DCRNConfig:
             out.append(f"std must be > 0 for every channel; got {list(self.std)}")
         if not out:  # geometry only makes sense once the numbers themselves are valid
             out += self._geometry_problems()
+        return out
+
+    def unused_fields(self) -> tuple[str, ...]:
+        """The temporal fields this config's cell ignores (a builder greys their controls out).
+
+        rnn_bias counts the biases of gated cells (rnn, lstm, gru, convlstm): one per gate as in
+        Keras, or two as in PyTorch. tcn and attention have no gates, so they accept both values
+        and ignore them; refusing one would make e.g. preset("default", cell="tcn") invalid,
+        since "default" uses "double" and "seed" "single".
+        """
+        uses = CELL_FIELDS.get(self.cell, ())
+        return tuple(f for f in TEMPORAL_FIELDS if f not in uses)
+
+    def _temporal_problems(self) -> list[str]:
+        """What the chosen cell cannot do with the other temporal fields, each with its fix.
+
+        bidirectional is refused by every cell but rnn/lstm/gru (tcn and convlstm are causal,
+        attention already sees every frame); temporal_readout "last"/"mean" is honoured by
+        every cell but "none" (always a mean); rnn_bias: see `unused_fields`.
+        """
+        out = []
+        k, heads, hidden = self.temporal_kernel, self.num_heads, self.hidden_size
+        if self.bidirectional and self.cell not in RECURRENT_CELLS:
+            out.append(f"bidirectional=True needs a recurrent cell but cell={self.cell!r}; "
+                       "set bidirectional=False or pick cell 'lstm', 'gru' or 'rnn'")
+        if self.cell == "convlstm" and _is_int(k) and k >= 1 and k % 2 == 0:
+            out.append(f"temporal_kernel={k} is even, but cell='convlstm' pads its {k}x{k} gate convolutions "
+                       f"to keep the map's size, which needs an odd kernel; use temporal_kernel={k - 1} or {k + 1}")
+        if self.cell == "attention" and _is_int(heads) and _is_int(hidden) and \
+                heads >= 1 and hidden >= 1 and hidden % heads:
+            fits = [h for h in range(1, min(hidden, 16) + 1) if hidden % h == 0]
+            out.append(f"hidden_size={hidden} is not divisible by num_heads={heads} (each head takes "
+                       f"hidden_size / num_heads channels); use num_heads in {fits} "
+                       f"or hidden_size={-(-hidden // heads) * heads}")
         return out
 
     def validate(self) -> "DCRNConfig":
@@ -161,6 +208,11 @@ class DCRNConfig:
             fixes.append(f"lower stem_stride to <= {best_stem}")
         return [f"conv_channels has {n} block{'s' if n != 1 else ''} but {geo} supports at most {fits}: "
                 f"block {fits + 1} shrinks a frame below 1 pixel; " + " or ".join(f for f in fixes if f)]
+
+
+def _is_int(v) -> bool:
+    """v is a whole number (and not a bool)."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 def _sides(size: int, blocks: int, kernel: int, padding: int, pool: int,

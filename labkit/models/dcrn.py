@@ -18,8 +18,10 @@ class DCRN(nn.Module):
 
     forward(x (B, T, C, H, W) float, lengths (B,) or None) -> logits (B, num_classes).
     Split as encode_frames -> (B, T, F), temporal -> (B, D) (together forward_features),
-    forward_head -> (B, K). Modules: `blocks` (the CNN), `frame_readout`, `rnn` (the recurrent
-    layer, None for cell="none"), `head`.
+    forward_head -> (B, K). Modules: `blocks` (the CNN), `frame_readout`, the temporal module,
+    `head`. The temporal module is `temporal_module`, stored under `temporal_name`: `rnn` for
+    rnn/lstm/gru (the name old checkpoints hold), `tcn`, `attention` or `convlstm`; cell="none"
+    has none (`rnn` is None there). `temporal_stage` is its class in `stages.TEMPORAL`.
     """
 
     def __init__(self, config: DCRNConfig):
@@ -27,12 +29,24 @@ class DCRN(nn.Module):
         self.config = config.validate()
         shapes = plan(config)  # analytic: the sizes each stage hands on
         self.frame_dim, self.feature_dim = shapes.frame_dim, shapes.feature_dim
+        self.temporal_stage = TEMPORAL[config.cell]
+        # the construction order (hence which draws of a seeded RNG each part gets) is that of
+        # the first DCRN: blocks, temporal module, head; seeded models stay what they were
         self.blocks = ConvEncoder(config)
-        self.frame_readout = FrameReadout(config.frame_readout)
+        self.frame_readout = FrameReadout(self.temporal_stage.frame_readout(config))
         self.frame_drop = nn.Dropout(config.drop_rate)
-        self._temporal = TEMPORAL[config.cell]
-        self.rnn = self._temporal.build(config, self.frame_dim)  # None for cell="none"
+        setattr(self, self.temporal_stage.attr, self.temporal_stage.build(config, self.frame_dim))
         self.head = Head(config, self.feature_dim)
+
+    @property
+    def temporal_module(self) -> nn.Module | None:
+        """The temporal model's module (an nn.GRU, the TCN, ...); None for cell="none"."""
+        return getattr(self, self.temporal_stage.attr)
+
+    @property
+    def temporal_name(self) -> str | None:
+        """Its attribute name, as in `named_modules()` and the state dict ("rnn", "tcn", ...); None without one."""
+        return None if self.temporal_module is None else self.temporal_stage.attr
 
     # ---- the stages ---------------------------------------------------------------------------
     def encode_frames(self, x: torch.Tensor) -> torch.Tensor:
@@ -51,12 +65,17 @@ class DCRN(nn.Module):
         return self.frame_drop(f.reshape(B, T, -1))  # (B, T, F)
 
     def temporal(self, feats: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """The temporal model over frames: (B, T, F) [+ lengths (B,)] -> clip features (B, D)."""
+        """The temporal model over frames: (B, T, F) [+ lengths (B,)] -> clip features (B, D).
+
+        Padding after a clip's `lengths` frames never changes its features (tested per cell)."""
         mask = None
         if lengths is not None:
             lengths = torch.as_tensor(lengths, device=feats.device)
+            if bool(((lengths < 1) | (lengths > feats.shape[1])).any()):  # a stage would read a wrong frame
+                raise LabkitError(f"lengths must lie in 1..{feats.shape[1]} (the clips' frame count); "
+                                  f"got {lengths.tolist()}")
             mask = torch.arange(feats.shape[1], device=feats.device)[None, :] < lengths[:, None]  # (B, T)
-        return self._temporal.forward(self.rnn, self.config, feats, lengths, mask)
+        return self.temporal_stage.forward(self.temporal_module, self.config, feats, lengths, mask)
 
     def forward_features(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """(B, T, C, H, W) -> clip features (B, D)."""

@@ -5,29 +5,45 @@
 Every stage has `plan(cfg, batch, frames, ...)`: the summary rows (`Layer`, counts for the
 whole batch) and the shape it hands on, computed from the config alone (no module is built, no
 forward pass runs). `DCRN` builds the modules and reads its feature sizes from the same plans;
-`models.summary` tabulates the rows. Adding a stage variant means one class here.
+`models.summary` tabulates the rows. Adding a stage variant means one class here (and its
+nn.Module, where PyTorch has none, in `sequence_layers.py`).
 
 FLOP convention (used by every plan):
-- matrix products (conv, linear, the recurrent input and hidden projections): 2 FLOPs per
-  multiply-add, exactly what `torch.utils.flop_counter` counts for conv/linear;
+- matrix products (conv, linear, the recurrent input and hidden projections, attention's two
+  products): 2 FLOPs per multiply-add, exactly what `torch.utils.flop_counter` counts for
+  conv/linear/bmm;
 - every elementwise op (bias add, batch norm = 2, activation, pooling comparison, gate
-  arithmetic) counts 1 FLOP per output element;
+  arithmetic, residual add) counts 1 FLOP per output element; padding, views, selects and
+  masking (a select, not arithmetic) count 0;
 - a recurrent layer costs, per frame, per direction and per layer, matmul `2*G*H*(in + H)` plus
   elementwise `G*H*(1 + biases) + G*H + cell_ops*H`, with G = 4/3/1 gates for lstm/gru/rnn,
   `1 + biases` the adds joining the input projection, the hidden projection and 1 ("single") or
   2 ("double") bias vectors, `G*H` one activation per gate value, and cell_ops = 5/6/0 (LSTM:
   c = f*c + i*g is 3, tanh(c) and o*tanh(c) are 2; GRU: r*(W_hn h), the add, 1 - z, (1-z)*n,
-  z*h and the final add are 6).
+  z*h and the final add are 6);
+- a ConvLSTM layer is that LSTM at every cell of its h x w map: per frame, matmul
+  `2*4H*k*k*(C_in + H)*h*w` (its input and hidden convolutions) and elementwise
+  `(4H*(1 + biases) + 4H + 5H)*h*w`;
+- an attention encoder layer (D = hidden_size, T frames, `heads` heads, feed-forward 4D) costs,
+  per clip, matmul `2*T*D*D*(3 + 1 + 2*4)` (qkv, output and feed-forward linears) plus `4*T*T*D`
+  (q k^T and weights @ v over all heads) and elementwise `T*D*(2*6 + 3 + 1 + 4 + 1 + 4 + 2)`
+  (two layer norms at 6 per element: mean, centre, variance, normalise, scale, shift; the bias
+  adds of qkv, output and the two feed-forward linears; GELU; two residual adds) plus
+  `4*heads*T*T` (scaling each score and softmax at 3 per score: exp, sum, divide);
+  sinusoidal positions cost their add (the table depends on T alone).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn as nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from labkit.errors import LabkitError
 from .config import MONOTONE_ACTIVATIONS, DCRNConfig
+from .sequence_layers import FFN_MULT, CausalConvBlock, ConvLSTM, FrameTransformer
 
 _ACT = {"relu": nn.ReLU, "gelu": nn.GELU, "elu": nn.ELU, "tanh": nn.Tanh}
 
@@ -160,12 +176,12 @@ class FrameReadout(nn.Module):
         return f.permute(0, 2, 3, 1).flatten(1)  # (N, H*W*C)
 
     @staticmethod
-    def plan(cfg: DCRNConfig, batch: int, frames: int, map_shape: tuple[int, int, int]) -> tuple[list[Layer], int]:
-        """The readout's row ((B, T, F) output) and the frame vector size F."""
+    def plan(kind: str, batch: int, frames: int, map_shape: tuple[int, int, int]) -> tuple[list[Layer], int]:
+        """The row of readout `kind` ((B, T, F) output) and the frame vector size F."""
         (c, h, w), N = map_shape, batch * frames
-        if cfg.frame_readout == "gap":
+        if kind == "gap":
             dim, kind, ops, stored = c, "global average pool", N * c * h * w, True
-        elif cfg.frame_readout == "keypoints":  # softmax (exp, sum, divide), row/col sums, 2 dot products, mean
+        elif kind == "keypoints":  # softmax (exp, sum, divide), row/col sums, 2 dot products, mean
             dim, kind, ops, stored = 3 * c, "keypoints (soft-argmax x, y, mean)", 8 * N * c * h * w, True
         else:
             dim, kind, ops, stored = c * h * w, "flatten (H, W, C)", 0, False
@@ -174,15 +190,58 @@ class FrameReadout(nn.Module):
 
 # ---- 3. temporal model: frame vectors (B, T, F) -> clip features (B, D) ----------------------
 def masked_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Mean over time of x (B, T, D), counting only frames where mask (B, T) is True -> (B, D)."""
+    """Mean over time of x (B, T, ...), counting only frames where mask (B, T) is True -> (B, ...)."""
     if mask is None:
         return x.mean(1)
-    m = mask.to(x.dtype)[..., None]
+    m = mask.to(x.dtype).view(*mask.shape, *[1] * (x.dim() - 2))  # (B, T, 1, ...)
     return (x * m).sum(1) / m.sum(1).clamp_min(1)
 
 
-class MeanOverTime:
-    """cell="none", the frame-only baseline: the mean of the valid frames' vectors; no module."""
+def last_valid(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    """x (B, T, ...) at each clip's last valid frame (the last frame without lengths) -> (B, ...)."""
+    if lengths is None:
+        return x[:, -1]
+    return x[torch.arange(x.shape[0], device=x.device), lengths.to(x.device) - 1]
+
+
+def read_over_time(x: torch.Tensor, cfg: DCRNConfig, lengths, mask) -> torch.Tensor:
+    """The clip's features from per-frame outputs x (B, T, ...): cfg.temporal_readout "last" or "mean"."""
+    return masked_mean(x, mask) if cfg.temporal_readout == "mean" else last_valid(x, lengths)
+
+
+def _over_time_row(cfg: DCRNConfig, batch: int, frames: int, shape: tuple, last: str) -> Layer:
+    """The row of `read_over_time` on outputs of `shape` per frame; `last` names the "last" readout."""
+    if cfg.temporal_readout == "mean":
+        return Layer("temporal", "mean over valid frames", (batch, *shape),
+                     elementwise_flops=batch * frames * math.prod(shape))
+    return Layer("temporal", last, (batch, *shape), stored=False)
+
+
+class TemporalModel:
+    """What every temporal model (one class per cell, in `TEMPORAL`) provides; static methods only.
+
+    attr: the DCRN attribute that holds its module (`model.<attr>`, None where it has none);
+    build(cfg, in_dim) -> the module; forward(module, cfg, feats (B, T, F), lengths (B,) or None,
+    mask (B, T) or None) -> (B, D); plan(cfg, batch, frames, in_dim) -> (rows, D);
+    frame_readout(cfg): the readout the DCRN applies to every frame's map before it;
+    opaque_ops(cfg): a phrase naming the non-linear operations it computes where module hooks
+    cannot see them (inside a fused layer, or as tensor ops in forward), or None.
+    """
+
+    attr = "rnn"
+
+    @staticmethod
+    def frame_readout(cfg: DCRNConfig) -> str:
+        return cfg.frame_readout
+
+    @staticmethod
+    def opaque_ops(cfg: DCRNConfig) -> str | None:
+        return None
+
+
+class MeanOverTime(TemporalModel):
+    """cell="none", the frame-only baseline: the mean of the valid frames' vectors; no module
+    (`model.rnn` stays None, as it always was for this cell)."""
 
     @staticmethod
     def build(cfg: DCRNConfig, in_dim: int) -> None:
@@ -218,7 +277,7 @@ def _single_bias(rnn: nn.RNNBase) -> None:
     rnn._init_flat_weights()
 
 
-class Recurrent:
+class Recurrent(TemporalModel):
     """cell="rnn" | "lstm" | "gru": PyTorch's recurrent layer (`model.rnn`), read out at the last
     valid frame ("last") or as the mean of its outputs over valid frames ("mean")."""
 
@@ -260,14 +319,144 @@ class Recurrent:
             in_dim = dirs * H
         rows = [Layer("rnn", kind, (batch, frames, dirs * H), params=params, matmul_flops=matmul,
                       elementwise_flops=elementwise)]
-        if cfg.temporal_readout == "mean":
-            rows.append(Layer("temporal", "mean over valid frames", (batch, dirs * H), elementwise_flops=N * dirs * H))
-        else:
-            rows.append(Layer("temporal", "last valid state", (batch, dirs * H), stored=False))
-        return rows, dirs * H
+        return rows + [_over_time_row(cfg, batch, frames, (dirs * H,), "last valid state")], dirs * H
+
+    @staticmethod
+    def opaque_ops(cfg: DCRNConfig) -> str:
+        return f"the gates inside nn.{_RNN[cfg.cell].__name__} (one fused layer, not modules Captum can hook)"
 
 
-TEMPORAL = {"none": MeanOverTime, "rnn": Recurrent, "lstm": Recurrent, "gru": Recurrent}
+class TemporalConv(TemporalModel):
+    """cell="tcn": `num_layers` residual causal conv blocks (`model.tcn`, an nn.Sequential of
+    `CausalConvBlock`s, dilations 1, 2, 4, ...), read out at the last valid frame or as the mean
+    over valid frames. Being causal, nothing after a clip's last frame reaches it."""
+
+    attr = "tcn"
+
+    @staticmethod
+    def build(cfg: DCRNConfig, in_dim: int) -> nn.Sequential:
+        H = cfg.hidden_size
+        return nn.Sequential(*[CausalConvBlock(in_dim if i == 0 else H, H, cfg.temporal_kernel, 2 ** i, cfg.drop_rate)
+                               for i in range(cfg.num_layers)])
+
+    @staticmethod
+    def forward(tcn: nn.Sequential, cfg: DCRNConfig, feats: torch.Tensor, lengths, mask) -> torch.Tensor:
+        out = tcn(feats.transpose(1, 2)).transpose(1, 2)  # (B, F, T) -> (B, H, T) -> (B, T, H)
+        return read_over_time(out, cfg, lengths, mask)  # (B, H)
+
+    @staticmethod
+    def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int) -> tuple[list[Layer], int]:
+        """One row per block; its type names the receptive field so far in frames."""
+        H, k, N = cfg.hidden_size, cfg.temporal_kernel, batch * frames
+        rows, c, field = [], in_dim, 1
+        for i in range(cfg.num_layers):
+            d, res = 2 ** i, int(c != H)
+            field += (k - 1) * d
+            kind = f"causal Conv1d {c}->{H} k{k} dilation {d}{' +1x1 residual' if res else ''}, sees {field} frames"
+            rows.append(Layer(f"tcn.{i}", kind, (batch, frames, H), params=c * k * H + H + res * (c * H + H),
+                              matmul_flops=2 * N * H * c * (k + res), elementwise_flops=N * H * (3 + res)))
+            c = H
+        return rows + [_over_time_row(cfg, batch, frames, (H,), "last valid frame")], H
+
+
+class SelfAttention(TemporalModel):
+    """cell="attention": a small transformer encoder over frames (`model.attention`, a
+    `FrameTransformer`) with a key padding mask from the lengths, read out as the mean of the
+    valid frames' outputs ("mean") or the last valid frame's output ("last"; every frame
+    attends to the whole clip, so that one sees it all too). No learned CLS token: a readout
+    over the frames needs no extra parameter, and a mean reaches every frame directly."""
+
+    attr = "attention"
+
+    @staticmethod
+    def build(cfg: DCRNConfig, in_dim: int) -> FrameTransformer:
+        return FrameTransformer(in_dim, cfg.hidden_size, cfg.num_heads, cfg.num_layers, cfg.drop_rate)
+
+    @staticmethod
+    def forward(encoder: FrameTransformer, cfg: DCRNConfig, feats: torch.Tensor, lengths, mask) -> torch.Tensor:
+        return read_over_time(encoder(feats, mask), cfg, lengths, mask)  # (B, T, D) -> (B, D)
+
+    @staticmethod
+    def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int) -> tuple[list[Layer], int]:
+        D, heads, N, ff = cfg.hidden_size, cfg.num_heads, batch * frames, FFN_MULT
+        shape = (batch, frames, D)
+        rows = [Layer("attention.proj", f"Linear {in_dim}->{D}", shape, params=in_dim * D + D,
+                      matmul_flops=2 * N * in_dim * D, elementwise_flops=N * D),
+                Layer("attention.positions", "+ sinusoidal positions", shape, elementwise_flops=N * D)]
+        rows += [Layer(f"attention.layers.{i}", f"encoder layer: {heads} heads, feed-forward {ff * D}", shape,
+                       params=(4 + 2 * ff) * D * D + (9 + ff) * D,
+                       matmul_flops=2 * N * (4 + 2 * ff) * D * D + 4 * batch * frames * frames * D,
+                       elementwise_flops=N * D * (19 + 2 * ff) + 4 * batch * heads * frames * frames)
+                 for i in range(cfg.num_layers)]
+        rows.append(Layer("attention.norm", "LayerNorm", shape, params=2 * D, elementwise_flops=6 * N * D))
+        return rows + [_over_time_row(cfg, batch, frames, (D,), "last valid frame")], D
+
+    @staticmethod
+    def opaque_ops(cfg: DCRNConfig) -> str:
+        return "attention's query-key products and softmax (tensor products of two inputs, not modules)"
+
+
+def _map_shape(cfg: DCRNConfig) -> tuple[int, int, int]:
+    """(C, h, w) of one frame's feature map, from the config alone."""
+    return ConvEncoder.plan(cfg, 1, 1)[1]
+
+
+class ConvRecurrent(TemporalModel):
+    """cell="convlstm": a convolutional LSTM over the frames' feature MAPS (`model.convlstm`).
+
+    The DCRN's frame readout is then the flatten (a view), which this stage folds back into maps
+    (B, T, C, h, w); the ConvLSTM keeps the spatial layout, and the config's frame_readout
+    (flatten, gap, keypoints) reads the hidden map after the last valid frame (or the mean
+    hidden map over valid frames). A recurrence only looks back, so padding never reaches it.
+    """
+
+    attr = "convlstm"
+
+    @staticmethod
+    def frame_readout(cfg: DCRNConfig) -> str:
+        return "flatten"
+
+    @staticmethod
+    def build(cfg: DCRNConfig, in_dim: int) -> ConvLSTM:
+        return ConvLSTM(_map_shape(cfg), cfg.hidden_size, cfg.temporal_kernel, cfg.num_layers,
+                        cfg.rnn_bias == "double", cfg.drop_rate, FrameReadout(cfg.frame_readout))
+
+    @staticmethod
+    def forward(convlstm: ConvLSTM, cfg: DCRNConfig, feats: torch.Tensor, lengths, mask) -> torch.Tensor:
+        C, h, w = convlstm.map_shape
+        if feats.shape[-1] != C * h * w:
+            raise LabkitError(f"cell='convlstm' folds each frame's {C}x{h}x{w} feature map back from its frame "
+                              f"vector, so it takes {cfg.img_size}x{cfg.img_size} frames; got frame vectors of "
+                              f"{feats.shape[-1]} values: resize the clips (size={cfg.img_size})")
+        maps = feats.unflatten(2, (h, w, C)).permute(0, 1, 4, 2, 3)  # (B, T, C, h, w): a view of the flatten
+        hidden = read_over_time(convlstm(maps), cfg, lengths, mask)  # (B, T, H, h, w) -> (B, H, h, w)
+        return convlstm.readout(hidden)  # (B, D)
+
+    @staticmethod
+    def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int) -> tuple[list[Layer], int]:
+        """One row per layer (gates as in `Recurrent`, on every cell of the map), the choice of
+        frame, then the frame readout of the hidden map."""
+        (C, h, w), H, k, N = _map_shape(cfg), cfg.hidden_size, cfg.temporal_kernel, batch * frames
+        biases, rows = 1 if cfg.rnn_bias == "single" else 2, []
+        for i in range(cfg.num_layers):
+            c = C if i == 0 else H
+            rows.append(Layer(f"convlstm.cells.{i}", f"ConvLSTM {c}->{H} {k}x{k} on {h}x{w}", (batch, frames, H, h, w),
+                              params=4 * H * k * k * (c + H) + biases * 4 * H,
+                              matmul_flops=2 * N * h * w * 4 * H * k * k * (c + H),
+                              elementwise_flops=N * h * w * (4 * H * (1 + biases) + 4 * H + _CELL_OPS["lstm"] * H)))
+        rows.append(_over_time_row(cfg, batch, frames, (H, h, w), "hidden map after the last valid frame"))
+        (readout,), dim = FrameReadout.plan(cfg.frame_readout, batch, 1, (H, h, w))
+        # a new tensor even for flatten: the hidden map is channels-first
+        return rows + [replace(readout, name="convlstm.readout", output_shape=(batch, dim), stored=True)], dim
+
+    @staticmethod
+    def opaque_ops(cfg: DCRNConfig) -> str:
+        return "the ConvLSTM's gates (products of two inputs computed in its forward, not modules)"
+
+
+TEMPORAL: dict[str, type[TemporalModel]] = {
+    "none": MeanOverTime, "rnn": Recurrent, "lstm": Recurrent, "gru": Recurrent,
+    "tcn": TemporalConv, "attention": SelfAttention, "convlstm": ConvRecurrent}
 
 
 # ---- 4. head: clip features (B, D) -> logits (B, K) -------------------------------------------
@@ -307,7 +496,8 @@ class Plan:
 
 def plan(cfg: DCRNConfig, batch: int = 1, frames: int = 1) -> Plan:
     """Plan every stage of `cfg` in order (analytic; the config must be valid)."""
+    stage = TEMPORAL[cfg.cell]
     conv, map_shape = ConvEncoder.plan(cfg, batch, frames)
-    readout, frame_dim = FrameReadout.plan(cfg, batch, frames, map_shape)
-    temporal, feature_dim = TEMPORAL[cfg.cell].plan(cfg, batch, frames, frame_dim)
+    readout, frame_dim = FrameReadout.plan(stage.frame_readout(cfg), batch, frames, map_shape)
+    temporal, feature_dim = stage.plan(cfg, batch, frames, frame_dim)
     return Plan(conv + readout + temporal + Head.plan(cfg, batch, feature_dim), frame_dim, feature_dim)

@@ -15,11 +15,12 @@ import plotly.graph_objects as go
 
 from .. import models, viz
 from .html_table import html_table
-from ..models.config import ACTIVATIONS, CELLS, FRAME_READOUTS, TEMPORAL_READOUTS
+from ..models.config import ACTIVATIONS, CELLS, FRAME_READOUTS, TEMPORAL_FIELDS, TEMPORAL_READOUTS
 
 CHANNELS = (4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 HIDDEN = (8, 16, 32, 64, 96, 128, 192, 256, 384, 512)
 HEAD = (0, 16, 32, 64, 128, 256)
+HEADS = (1, 2, 4, 8, 16)
 SIZES = (16, 32, 48, 64, 96, 128)
 TRAIN_BATCH = 32  # the batch the "training step" figure is quoted for
 _WIDE = dict(style={"description_width": "110px"}, layout=W.Layout(width="330px"))
@@ -61,6 +62,10 @@ def _temporal_controls(config: models.DCRNConfig) -> dict:
     c["temporal_readout"] = W.ToggleButtons(options=list(TEMPORAL_READOUTS), value=config.temporal_readout,
                                             description="temporal readout",
                                             style={"description_width": "110px", "button_width": "auto"})
+    c["temporal_kernel"] = W.IntSlider(value=config.temporal_kernel, min=1, max=9, description="temporal kernel",
+                                       tooltip="tcn: frames per causal convolution; convlstm: k x k (odd)", **_WIDE)
+    c["num_heads"] = W.Dropdown(options=_options(HEADS, config.num_heads), value=config.num_heads,
+                                description="attention heads", **_WIDE)
     c["drop_rate"] = W.FloatSlider(value=config.drop_rate, min=0.0, max=0.9, step=0.05, description="dropout",
                                    readout_format=".2f", **_WIDE)
     c["head_hidden"] = W.Dropdown(options=_options(HEAD, config.head_hidden), value=config.head_hidden,
@@ -111,8 +116,8 @@ class ModelBuilder(W.VBox):
                       W.HBox(self.channel_controls, layout=W.Layout(flex_flow="row wrap", width="330px")),
                       c["kernel_size"], c["padding"], c["pool"], c["activation"], c["batch_norm"], c["frame_readout"]])
         rnn = W.VBox([W.HTML("<b>over time</b>"), c["cell"], c["hidden_size"], c["num_layers"], c["bidirectional"],
-                      c["temporal_readout"], W.HTML("<b>classifier</b>"), c["drop_rate"], c["head_hidden"],
-                      c["num_classes"]])
+                      c["temporal_readout"], c["temporal_kernel"], c["num_heads"], W.HTML("<b>classifier</b>"),
+                      c["drop_rate"], c["head_hidden"], c["num_classes"]])
         tabs = [self.table] + ([self.figure] if diagram else [])
         self.view = W.Tab(children=tabs, titles=["layers", "diagram"][:len(tabs)])
         self._diagram_stale = False
@@ -136,6 +141,7 @@ class ModelBuilder(W.VBox):
             activation=c["activation"].value, frame_readout=c["frame_readout"].value, cell=c["cell"].value,
             hidden_size=c["hidden_size"].value, num_layers=c["num_layers"].value,
             bidirectional=c["bidirectional"].value, temporal_readout=c["temporal_readout"].value,
+            temporal_kernel=c["temporal_kernel"].value, num_heads=c["num_heads"].value,
             drop_rate=round(c["drop_rate"].value, 4), head_hidden=c["head_hidden"].value,
             num_classes=c["num_classes"].value)
 
@@ -163,9 +169,10 @@ class ModelBuilder(W.VBox):
                 w.value = ch
             c["hidden_size"].options = _options(HIDDEN, config.hidden_size)
             c["head_hidden"].options = _options(HEAD, config.head_hidden)
+            c["num_heads"].options = _options(HEADS, config.num_heads)
             for name in ("img_size", "kernel_size", "padding", "pool", "batch_norm", "activation", "frame_readout",
-                         "cell", "hidden_size", "num_layers", "bidirectional", "temporal_readout", "drop_rate",
-                         "head_hidden", "num_classes"):
+                         "cell", "hidden_size", "num_layers", "bidirectional", "temporal_readout", "temporal_kernel",
+                         "num_heads", "drop_rate", "head_hidden", "num_classes"):
                 c[name].value = getattr(config, name)
 
     def _on_preset(self, change) -> None:
@@ -186,8 +193,7 @@ class ModelBuilder(W.VBox):
         c = self.controls
         for i, w in enumerate(self.channel_controls):
             w.layout.display = None if i < c["blocks"].value else "none"
-        c["bidirectional"].disabled = c["num_layers"].disabled = c["hidden_size"].disabled = \
-            c["temporal_readout"].disabled = c["cell"].value == "none"
+        self._grey_out_unused()
         try:
             config = self._read()
             summary = models.summary(config, frames=c["frames"].value)
@@ -208,6 +214,15 @@ class ModelBuilder(W.VBox):
             self._draw_diagram()
         for fn in self._callbacks:
             fn(self)
+
+    def _grey_out_unused(self) -> None:
+        """Disable the temporal controls the chosen cell ignores (`DCRNConfig.unused_fields`). A
+        checked "bidirectional" stays enabled: the cell refuses it, and the message asks to uncheck it."""
+        c = self.controls
+        unused = self._read().unused_fields()
+        for name in TEMPORAL_FIELDS:
+            if name in c:  # rnn_bias has no control
+                c[name].disabled = name in unused and not (name == "bidirectional" and c[name].value)
 
     def _draw_diagram(self) -> None:
         """Redraw the diagram only while its tab shows: plotly's validation costs ~50 ms, the
@@ -247,7 +262,7 @@ def _totals_html(summary, config, frames: int) -> str:
              ("forward FLOPs", viz.format_count(t["flops_per_clip"]), f"per {frames}-frame clip"),
              ("training FLOPs", viz.format_count(train), f"per step, batch {TRAIN_BATCH}"),
              ("activations", viz.format_count(t["activation_bytes"], "B"), "per clip, forward"),
-             ("frame vector", f"{t['frame_dim']:,}", "features per frame into the recurrence")]
+             ("frame vector", f"{t['frame_dim']:,}", "features per frame into the temporal model")]
     boxes = "".join(f'<div style="padding:4px 14px;border-right:1px solid #ddd"><div style="font-size:11px;'
                     f'color:#666">{k}</div><div style="font-size:18px;font-weight:600">{v}</div>'
                     f'<div style="font-size:11px;color:#888">{n}</div></div>' for k, v, n in cells)

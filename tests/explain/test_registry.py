@@ -41,3 +41,11 @@ def test_bad_params_are_named(params, match):
 def test_unknown_method_lists_the_methods():
     with pytest.raises(ValueError, match="integrated_gradients"):
         get("lime")
+
+
+def test_applies_is_none_or_a_reason(tiny):
+    """`MethodSpec.applies(model)`: None where the method can explain the model, else why not."""
+    frame_only, gru = tiny("frame-only"), tiny("default")
+    assert all(spec.applies(frame_only) is None for spec in explain.methods())
+    assert [s.name for s in explain.methods() if s.applies(gru) is not None] == ["deeplift"]
+    assert "nn.GRU" in get("deeplift").applies(gru)

@@ -50,6 +50,15 @@ def test_frame_sides_follow_conv_and_pool():
     (dict(head_hidden=-1), ["head_hidden=-1", "smallest valid value is 0"]),
     (dict(conv_channels=(8,) * 4, stem_stride=2), ["supports at most 3", "stem_stride to <= 1", "img_size to >= 89"]),
     (dict(frame_readout="keypoints", conv_channels=(4,) * 7, padding=1), ["at most 6"]),
+    (dict(cell="tcn", bidirectional=True), ["bidirectional=True", "cell='tcn'", "set bidirectional=False"]),
+    (dict(cell="attention", bidirectional=True), ["bidirectional=True", "cell='attention'"]),
+    (dict(cell="convlstm", bidirectional=True), ["bidirectional=True", "cell='convlstm'"]),
+    (dict(cell="attention", hidden_size=64, num_heads=3), ["hidden_size=64 is not divisible by num_heads=3",
+                                                           "num_heads in [1, 2, 4, 8, 16]", "hidden_size=66"]),
+    (dict(cell="attention", num_heads=0), ["num_heads=0", "smallest valid value is 1"]),
+    (dict(cell="convlstm", temporal_kernel=4), ["temporal_kernel=4 is even", "temporal_kernel=3 or 5"]),
+    (dict(cell="tcn", temporal_kernel=0), ["temporal_kernel=0", "smallest valid value is 1"]),
+    (dict(cell="tcn", temporal_kernel=2.5), ["temporal_kernel must be a whole number"]),
 ])
 def test_invalid_configs_raise_readable_errors(changes, words):
     cfg = DCRNConfig(**changes)
@@ -64,6 +73,24 @@ def test_invalid_configs_raise_readable_errors(changes, words):
 def test_every_problem_is_listed_at_once():
     problems = DCRNConfig(drop_rate=2.0, cell="none", bidirectional=True, mean=(0.1,)).problems()
     assert len(problems) == 3
+
+
+def test_the_new_cells_accept_what_they_can_honour():
+    # temporal_readout: every cell reads "last" or "mean"; rnn_bias: gated cells honour it, the others ignore it
+    for cell in ("tcn", "attention", "convlstm"):
+        for readout in ("last", "mean"):
+            for bias in ("single", "double"):
+                assert DCRNConfig(cell=cell, temporal_readout=readout, rnn_bias=bias).problems() == []
+    assert DCRNConfig(cell="tcn", temporal_kernel=2).problems() == []  # only the ConvLSTM's "same" padding needs odd
+    assert DCRNConfig(cell="lstm", num_heads=3, temporal_kernel=4).problems() == []  # fields it does not use
+
+
+def test_unused_fields_name_what_each_cell_ignores():
+    assert DCRNConfig(cell="gru").unused_fields() == ("temporal_kernel", "num_heads")
+    assert DCRNConfig(cell="tcn").unused_fields() == ("bidirectional", "rnn_bias", "num_heads")
+    assert DCRNConfig(cell="attention").unused_fields() == ("bidirectional", "rnn_bias", "temporal_kernel")
+    assert DCRNConfig(cell="convlstm").unused_fields() == ("bidirectional", "num_heads")
+    assert "hidden_size" in DCRNConfig(cell="none").unused_fields()
 
 
 def test_suggested_limits_are_exactly_the_largest_valid_values():

@@ -57,6 +57,11 @@ VARIANTS = [dict(cell=c, bidirectional=b, temporal_readout=r)
             for c in ("lstm", "gru", "rnn") for b in (False, True) for r in ("last", "mean")]
 VARIANTS += [dict(cell="none"), dict(cell="gru", num_layers=2, frame_readout="gap", batch_norm=True),
              dict(cell="gru", frame_readout="keypoints", stem_stride=2, padding=1)]
+VARIANTS += [dict(cell=c, temporal_readout=r) for c in ("tcn", "attention", "convlstm") for r in ("last", "mean")]
+VARIANTS += [dict(cell="tcn", num_layers=3, temporal_kernel=2, frame_readout="gap"),
+             dict(cell="attention", num_layers=2, num_heads=2, frame_readout="keypoints"),
+             dict(cell="convlstm", num_layers=2, rnn_bias="double", frame_readout="keypoints"),
+             dict(cell="convlstm", frame_readout="gap", temporal_kernel=5, batch_norm=True)]
 
 
 @pytest.mark.parametrize("kw", VARIANTS, ids=lambda kw: "-".join(f"{v}" for v in kw.values()))
@@ -75,9 +80,17 @@ def test_padding_never_changes_a_prediction(kw):
     # lengths == T for everyone is the same as no lengths
     full = torch.randn(2, 4, 3, SIZE, SIZE, dtype=torch.double)
     torch.testing.assert_close(model(full, torch.tensor([4, 4])), model(full))
+    with torch.no_grad():  # inference mode too (where PyTorch's own layers take fused fast paths)
+        torch.testing.assert_close(model(padded, torch.tensor(lengths)), alone)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn", "none"])
+@pytest.mark.parametrize("lengths", [[0, 3], [3, 5]])
+def test_lengths_outside_the_clip_are_refused(lengths):
+    with pytest.raises(ValueError, match=r"lengths must lie in 1\.\.4"):
+        _model(cell="tcn")(torch.randn(2, 4, 3, SIZE, SIZE, dtype=torch.double), torch.tensor(lengths))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn", "tcn", "attention", "convlstm", "none"])
 def test_hidden_state_follows_the_batch(cell):
     model = _model(cell=cell)
     for b in (1, 3, 7):  # Captum expands the batch; nothing may be sized at construction
@@ -133,8 +146,9 @@ def test_max_frames_is_enforced():
         model(torch.randn(1, 5, 3, SIZE, SIZE))
 
 
-def test_bf16_autocast_runs():
-    model = DCRN(_cfg())
+@pytest.mark.parametrize("cell", ["lstm", "tcn", "attention", "convlstm"])
+def test_bf16_autocast_runs(cell):
+    model = DCRN(_cfg(cell=cell))
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out = model(torch.randn(2, 3, 3, SIZE, SIZE), torch.tensor([3, 2]))
     assert out.shape == (2, K) and torch.isfinite(out.float()).all()

@@ -29,7 +29,7 @@ def test_frame_only_is_the_default_cnn_without_recurrence():
                               rnn_bias=default.rnn_bias, temporal_readout=default.temporal_readout) == default
     a, b = preset("default"), preset("frame-only")
     assert [p.shape for p in a.blocks.parameters()] == [p.shape for p in b.blocks.parameters()]
-    assert b.rnn is None
+    assert b.rnn is None and b.temporal_module is None and b.temporal_name is None
 
 
 def test_overrides_and_unknown_names():
@@ -56,3 +56,23 @@ def test_seeded_preset_is_reproducible_and_leaves_global_rng_alone():
     for (name, pa), pb, pc in zip(a.state_dict().items(), b.state_dict().values(), c.state_dict().values()):
         assert torch.equal(pa, pb), name
     assert any(not torch.equal(pa, pc) for pa, pc in zip(a.parameters(), c.parameters()))
+
+
+# sha256 (first 16 hex digits) of the state dicts (names and fp32 bytes) of models.preset(name,
+# num_classes=8, seed=0, **overrides), taken before the tcn/attention/convlstm cells were added:
+# the existing cells keep their names, shapes and seeded initial weights
+SEEDED = [("seed", {}, "09b30aaa82e40572"), ("default", {}, "c9ee6f878826360f"),
+          ("default", dict(cell="lstm"), "6217d575d5c08b1f"),
+          ("default", dict(cell="rnn", num_layers=2, bidirectional=True), "39549daa616bbaa8"),
+          ("frame-only", {}, "411f9f926ce626dd")]
+
+
+@pytest.mark.parametrize("name, overrides, digest", SEEDED, ids=lambda v: str(v))
+def test_existing_cells_keep_their_seeded_weights(name, overrides, digest):
+    import hashlib
+
+    h = hashlib.sha256()
+    for key, value in preset(name, num_classes=8, seed=0, **overrides).state_dict().items():
+        h.update(key.encode())
+        h.update(value.detach().contiguous().numpy().tobytes())
+    assert h.hexdigest()[:16] == digest

@@ -15,7 +15,16 @@ CONFIGS = [
     dict(cell="none", activation="gelu", pool=1, conv_channels=(3,)),
     dict(conv_channels=(), cell="lstm", num_layers=2, bidirectional=True),
     dict(conv_channels=(4, 6), stem_stride=2, padding=1, frame_readout="keypoints", cell="gru"),
+    dict(cell="tcn"),
+    dict(cell="tcn", num_layers=3, temporal_kernel=2, temporal_readout="mean", frame_readout="gap"),
+    dict(cell="attention", num_heads=2, num_layers=2),
+    dict(cell="attention", num_heads=8, temporal_readout="mean", frame_readout="keypoints", head_hidden=0),
+    dict(cell="convlstm"),
+    dict(cell="convlstm", num_layers=2, rnn_bias="double", temporal_kernel=1, frame_readout="keypoints",
+         temporal_readout="mean"),
+    dict(cell="convlstm", conv_channels=(), frame_readout="gap", temporal_kernel=5),
 ]
+TEMPORAL_ROWS = ("tcn.", "attention.", "convlstm.")  # rows of modules written as visible ops
 
 
 def _small(**kw):
@@ -69,11 +78,11 @@ def test_conv_and_linear_flops_match_torch_flop_counter(kw):
     counts = counter.get_flop_counts()
     t = summary(cfg, frames=3, batch=2).table.set_index("layer")
     for name in t.index:
-        if name.startswith(("blocks.", "head.")) and t.loc[name, "matmul_flops"]:
+        if name.startswith(("blocks.", "head.", *TEMPORAL_ROWS)) and t.loc[name, "matmul_flops"]:
             assert sum(counts[f"DCRN.{name}"].values()) == t.loc[name, "matmul_flops"], name
     # the counter sees nothing inside nn.LSTM (one fused op): that is why the summary counts
     # recurrent layers itself; where a cell decomposes into matmuls the two counts agree exactly
-    if cfg.cell != "none":
+    if cfg.cell in ("rnn", "lstm", "gru"):
         seen = sum(counts.get("DCRN.rnn", {}).values())
         assert seen in (0, t.loc["rnn", "matmul_flops"])
         assert cfg.cell != "lstm" or seen == 0
@@ -100,6 +109,37 @@ def test_recurrent_flops_match_a_hand_count():
     assert t.loc["rnn", "matmul_flops"] == 5 * 2 * (layer1 + layer2)
     gru_elementwise = 3 * 8 * 3 + 3 * 8 + 6 * 8  # adds of x-part, h-part, 2 biases; gate activations; cell
     assert t.loc["rnn", "flops"] - t.loc["rnn", "matmul_flops"] == 5 * 2 * 2 * gru_elementwise
+
+
+def test_new_cells_elementwise_flops_match_a_hand_count():
+    """The attention and ConvLSTM conventions of stages.py, written out for one small case each."""
+    T, D, heads, F = 5, 8, 2, 4  # 5 frames of 4 features (2x2 pixels, 1 channel, no conv)
+    base = _small(conv_channels=(), img_size=2, in_chans=1, mean=(0.5,), std=(0.2,), hidden_size=D)
+    t = summary(base.replace(cell="attention", num_heads=heads), frames=T).table.set_index("layer")
+    layer = t.loc["attention.layers.0"]
+    assert layer["params"] == 2 * 2 * D + (3 * D * D + 3 * D) + (D * D + D) + (D * 4 * D + 4 * D) + (4 * D * D + D)
+    assert layer["matmul_flops"] == 2 * T * D * (3 * D + D + 4 * D + 4 * D) + 2 * 2 * T * T * D
+    norms, biases, gelu, residuals = 2 * 6 * T * D, T * (3 * D + D + 4 * D + D), T * 4 * D, 2 * T * D
+    assert layer["flops"] - layer["matmul_flops"] == norms + biases + gelu + residuals + 4 * heads * T * T
+    assert t.loc["attention.proj", "matmul_flops"] == 2 * T * F * D
+    # ConvLSTM, hidden 3, kernel 3 on the 2x2 map of 1 channel, single bias: the LSTM per map cell
+    t = summary(base.replace(cell="convlstm", hidden_size=3), frames=T).table.set_index("layer")
+    cell = t.loc["convlstm.cells.0"]
+    assert cell["params"] == 4 * 3 * 9 * (1 + 3) + 4 * 3
+    assert cell["matmul_flops"] == T * 4 * 2 * 4 * 3 * 9 * (1 + 3)  # frames x cells x 2 x gates x taps
+    assert cell["flops"] - cell["matmul_flops"] == T * 4 * (4 * 3 * 2 + 4 * 3 + 5 * 3)
+    assert t.loc["convlstm.readout", "output_shape"] == (1, 2 * 2 * 3)  # flatten of the 3 x 2 x 2 hidden map
+
+
+def test_tcn_rows_state_the_receptive_field_that_gradients_show():
+    cfg = _small(cell="tcn", num_layers=3, temporal_kernel=3, conv_channels=(), frame_readout="gap", img_size=4)
+    t = summary(cfg, frames=20).table.set_index("layer")
+    assert [t.loc[f"tcn.{i}", "type"].endswith(f"sees {n} frames") for i, n in enumerate((3, 7, 15))] == [True] * 3
+    model = DCRN(cfg).double().eval()
+    feats = torch.randn(1, 20, model.frame_dim, dtype=torch.double, requires_grad=True)
+    model.temporal(feats).sum().backward()
+    reached = feats.grad[0].abs().sum(1) > 0  # (T,): frames the last frame's features depend on
+    assert reached.tolist() == [False] * 5 + [True] * 15
 
 
 def test_training_flops_convention():

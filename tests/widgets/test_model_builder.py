@@ -89,3 +89,48 @@ def test_the_hidden_diagram_catches_up_when_shown():
     assert tuple(b.figure.data[0].y) == y0
     b.view.selected_index = 1
     assert tuple(b.figure.data[0].y) != y0
+
+
+def test_new_cells_and_their_controls():
+    b = ModelBuilder("default", diagram=False)
+    assert set(b.controls["cell"].options) >= {"tcn", "attention", "convlstm"}
+    assert b.controls["temporal_kernel"].disabled and b.controls["num_heads"].disabled  # a GRU uses neither
+    b.controls["cell"].value = "tcn"
+    assert not b.controls["temporal_kernel"].disabled and b.controls["num_heads"].disabled
+    b.controls["temporal_kernel"].value = 5
+    assert b.config.temporal_kernel == 5 and "sees 5 frames" in b.table.value
+    b.controls["cell"].value = "attention"
+    assert b.controls["temporal_kernel"].disabled and not b.controls["num_heads"].disabled
+    b.controls["num_heads"].value = 8
+    assert b.config.num_heads == 8 and "attention.layers.0" in b.table.value
+    b.controls["cell"].value = "convlstm"  # its kernel of 5 is odd: valid
+    assert b.error is None and "convlstm.readout" in b.table.value
+    assert sum(p.numel() for p in b.build_model().parameters()) == b.summary.totals["params"]
+
+
+def test_invalid_new_cell_settings_show_the_config_s_message():
+    b = ModelBuilder("default", diagram=False)
+    with b.hold_updates():
+        b.controls["cell"].value = "attention"
+        b.controls["hidden_size"].value = 8
+        b.controls["num_heads"].value = 16
+    assert b.summary is None and "hidden_size=8 is not divisible by num_heads=16" in b.error
+    b.controls["num_heads"].value = 8
+    assert b.error is None
+    with b.hold_updates():
+        b.controls["cell"].value = "convlstm"
+        b.controls["temporal_kernel"].value = 4
+    assert "temporal_kernel=4 is even" in b.error and "use temporal_kernel=3 or 5" in b.message.value
+    b.controls["temporal_kernel"].value = 3
+    b.controls["cell"].value = "lstm"
+    b.controls["bidirectional"].value = True
+    b.controls["cell"].value = "tcn"  # refused: the box stays enabled so it can be unchecked
+    assert "bidirectional=True" in b.error and not b.controls["bidirectional"].disabled
+    b.controls["bidirectional"].value = False
+    assert b.error is None and b.controls["bidirectional"].disabled
+
+
+def test_a_new_cell_config_round_trips_through_the_controls():
+    cfg = models.preset_config("default", num_classes=3, cell="attention", num_heads=2, temporal_kernel=5)
+    b = ModelBuilder(cfg, diagram=False)
+    assert b.config == cfg
