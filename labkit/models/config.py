@@ -17,10 +17,10 @@ ACTIVATIONS = ("relu", "gelu", "elu", "tanh")
 MONOTONE_ACTIVATIONS = ("relu", "elu", "tanh")
 RNN_BIASES = ("single", "double")
 TEMPORAL_FIELDS = ("hidden_size", "num_layers", "bidirectional", "rnn_bias", "temporal_readout", "temporal_kernel",
-                   "num_heads")
+                   "num_heads", "recurrent_gain")
 _SIZE = ("hidden_size", "num_layers")
 CELL_FIELDS = {  # the temporal fields each cell uses (see DCRNConfig.unused_fields)
-    **{cell: (*_SIZE, "bidirectional", "rnn_bias", "temporal_readout") for cell in RECURRENT_CELLS},
+    **{cell: (*_SIZE, "bidirectional", "rnn_bias", "temporal_readout", "recurrent_gain") for cell in RECURRENT_CELLS},
     "tcn": (*_SIZE, "temporal_readout", "temporal_kernel"),
     "attention": (*_SIZE, "temporal_readout", "num_heads"),
     "convlstm": (*_SIZE, "rnn_bias", "temporal_readout", "temporal_kernel"),
@@ -62,6 +62,10 @@ class DCRNConfig:
     temporal_readout: str = "last"  # "last" valid state, or "mean" over valid frames
     temporal_kernel: int = 3  # tcn: frames per causal convolution; convlstm: k x k gate convolutions (odd)
     num_heads: int = 4  # attention: heads per encoder layer (hidden_size must be divisible by it)
+    # rnn/lstm/gru: None keeps PyTorch's uniform initialisation of the hidden-to-hidden weights; a
+    # number draws each gate's (H, H) block as a random orthogonal matrix times it, so every
+    # eigenvalue has that modulus: below 1 the memory fades, above 1 it (and the gradient) explodes
+    recurrent_gain: float | None = None
     drop_rate: float = 0.0
     # classifier head: [Linear(head_hidden) -> ReLU] -> Linear(num_classes); head_hidden=0 drops the hidden layer
     head_hidden: int = 64
@@ -120,6 +124,9 @@ class DCRNConfig:
         bad = [c for c in self.conv_channels if not _is_int(c) or c < 1]
         if bad:
             out.append(f"conv_channels must all be whole numbers >= 1; got {list(self.conv_channels)}")
+        g = self.recurrent_gain
+        if g is not None and (isinstance(g, bool) or not isinstance(g, numbers.Real) or not 0 < g <= 10):
+            out.append(f"recurrent_gain={g!r} must be None (PyTorch's initialisation) or a number in (0, 10]")
         if not isinstance(self.drop_rate, numbers.Real) or not 0.0 <= self.drop_rate < 1.0:
             out.append(f"drop_rate={self.drop_rate!r} is outside [0, 1); use a value such as 0.0-0.5")
         out += self._temporal_problems()

@@ -277,6 +277,29 @@ def _single_bias(rnn: nn.RNNBase) -> None:
     rnn._init_flat_weights()
 
 
+def _unit_forget_bias(lstm: nn.LSTM) -> None:
+    """Start every forget gate open: its bias is 1 (b_ih) + 0 (b_hh), as Keras' LSTM does
+    (unit_forget_bias=True). With PyTorch's random bias the gate starts half shut, and the
+    memory of a cue fades over a few frames before training has learned to keep it; with the
+    forget gate open, LSTMs learn long spans far sooner (Gers et al. 2000, Jozefowicz et al. 2015).
+    Gate order in PyTorch: input, forget, cell, output."""
+    with torch.no_grad():
+        for name, p in lstm.named_parameters():
+            if name.startswith("bias_"):
+                h = p.shape[0] // 4
+                p[h:2 * h] = 1.0 if name.startswith("bias_ih") else 0.0
+
+
+def _orthogonal_recurrence(rnn: nn.RNNBase, gain: float) -> None:
+    """Each gate's (H, H) hidden-to-hidden block becomes a random orthogonal matrix times `gain`
+    (drawn from torch's generator, so a seeded build repeats), as `DCRNConfig.recurrent_gain` says."""
+    with torch.no_grad():
+        for name, w in rnn.named_parameters():
+            if name.startswith("weight_hh"):
+                for block in w.split(rnn.hidden_size, dim=0):  # (H, H) per gate
+                    nn.init.orthogonal_(block, gain=gain)
+
+
 class Recurrent(TemporalModel):
     """cell="rnn" | "lstm" | "gru": PyTorch's recurrent layer (`model.rnn`), read out at the last
     valid frame ("last") or as the mean of its outputs over valid frames ("mean")."""
@@ -285,6 +308,10 @@ class Recurrent(TemporalModel):
     def build(cfg: DCRNConfig, in_dim: int) -> nn.RNNBase:
         rnn = _RNN[cfg.cell](in_dim, cfg.hidden_size, num_layers=cfg.num_layers, batch_first=True,
                              bidirectional=cfg.bidirectional, dropout=cfg.drop_rate if cfg.num_layers > 1 else 0.0)
+        if cfg.cell == "lstm":
+            _unit_forget_bias(rnn)
+        if cfg.recurrent_gain is not None:
+            _orthogonal_recurrence(rnn, cfg.recurrent_gain)
         if cfg.rnn_bias == "single":
             _single_bias(rnn)
         return rnn

@@ -5,8 +5,8 @@
     runs.summarize(table, by=["cell"], metric="best_val_accuracy")   # mean, std, 95% CI, n per group
 """
 from .folder import load, table
-from .record import HISTORY_COLUMNS, RUN_FILES, history, load_checkpoint, read_config
+from .record import BATCH_COLUMNS, HISTORY_COLUMNS, RUN_FILES, batches, history, load_checkpoint, read_config
 from .stats import summarize
 
-__all__ = ["table", "load", "history", "read_config", "load_checkpoint", "summarize", "HISTORY_COLUMNS",
-           "RUN_FILES"]
+__all__ = ["table", "load", "history", "batches", "read_config", "load_checkpoint", "summarize", "HISTORY_COLUMNS",
+           "BATCH_COLUMNS", "RUN_FILES"]

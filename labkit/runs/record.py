@@ -1,7 +1,8 @@
 """The run record: what a run folder holds, how it is written and how it is read back.
 
 A run folder holds config.json (model, training and data settings, the data recipes),
-history.csv (one row per epoch), metrics.json (the final metrics), best.pt and last.pt. Every
+history.csv (one row per epoch), batches.csv (one row per update: loss, accuracy, gradient
+norm, lr), metrics.json (the final metrics), best.pt and last.pt. Every
 file is written to a temporary name and renamed into place, so a crash never leaves half a file
 under a real name. Checkpoints hold only tensors and plain containers and are loaded with
 `weights_only=True` (no code runs on load). A folder has one writer at a time (`writer_lock`).
@@ -22,9 +23,11 @@ import torch
 
 from labkit.errors import MissingPathError, RunError
 
-CONFIG, HISTORY, METRICS, BEST, LAST = "config.json", "history.csv", "metrics.json", "best.pt", "last.pt"
-RUN_FILES = (CONFIG, HISTORY, METRICS, BEST, LAST)
+CONFIG, HISTORY, BATCHES, METRICS = "config.json", "history.csv", "batches.csv", "metrics.json"
+BEST, LAST = "best.pt", "last.pt"
+RUN_FILES = (CONFIG, HISTORY, BATCHES, METRICS, BEST, LAST)
 WRITER = ".writer"  # who holds the writer lock, while they hold it
+BATCH_COLUMNS = ["epoch", "batch", "step", "loss", "accuracy", "grad_norm", "lr"]  # step: updates so far
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "grad_norm", "lr",
                    "seconds", "clips_per_s", "val_seconds"]
 FINAL_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy")  # metrics.json holds final_<column>
@@ -115,16 +118,19 @@ def writer_lock(run_dir):
 
 
 # ---- the history and the final metrics --------------------------------------------------------
-def history_to_dict(rows: list[dict]) -> dict[str, list]:
-    """Per-epoch rows -> {column: [values]} (the checkpoint's plain-container form)."""
-    return {c: [float(r[c]) for r in rows] for c in HISTORY_COLUMNS}
+def history_to_dict(rows: list[dict], columns=HISTORY_COLUMNS) -> dict[str, list]:
+    """Per-epoch (or per-batch, with BATCH_COLUMNS) rows -> {column: [values]}, the checkpoint's
+    plain-container form."""
+    return {c: [float(r[c]) for r in rows] for c in columns}
 
 
 def history_from_dict(d: dict[str, list]) -> list[dict]:
-    """Inverse of `history_to_dict`; epochs come back as ints."""
+    """Inverse of `history_to_dict`; epoch (batch, step) counters come back as ints."""
     rows = [dict(zip(d, values)) for values in zip(*d.values())]
     for r in rows:
-        r["epoch"] = int(r["epoch"])
+        for key in ("epoch", "batch", "step"):
+            if key in r:
+                r[key] = int(r[key])
     return rows
 
 
@@ -161,6 +167,12 @@ def read_metrics(run_dir) -> dict:
 def history(run_dir) -> pd.DataFrame:
     """history.csv of a run: one row per epoch (columns HISTORY_COLUMNS)."""
     return pd.read_csv(_existing(run_dir, HISTORY))
+
+
+def batches(run_dir) -> pd.DataFrame:
+    """batches.csv of a run: one row per update (columns BATCH_COLUMNS) — the per-batch loss and
+    gradient norm that an epoch's mean hides (spikes of an exploding gradient, say)."""
+    return pd.read_csv(_existing(run_dir, BATCHES))
 
 
 def load_checkpoint(path: Path, map_location="cpu") -> dict:

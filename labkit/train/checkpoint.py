@@ -21,6 +21,7 @@ def training_checkpoint(state: TrainState) -> dict:
         "scaler": state.scaler.state_dict(),  # {} while loss scaling is off
         "config": state.config,
         "history": record.history_to_dict(state.rows),
+        "batches": record.history_to_dict(state.batch_rows, record.BATCH_COLUMNS),
         "best_epoch": state.best_epoch,
         "best_score": state.best_score,
     }
@@ -40,7 +41,7 @@ class Checkpoint(Callback):
 
 
 class HistoryLogger(Callback):
-    """config.json at the start, history.csv after every epoch, metrics.json at the end."""
+    """config.json at the start, history.csv and batches.csv after every epoch, metrics.json at the end."""
 
     def __init__(self, run_dir: Path):
         self.run_dir = Path(run_dir)
@@ -50,6 +51,7 @@ class HistoryLogger(Callback):
 
     def on_epoch_end(self, state):
         record.write_text_atomic(state.history.to_csv(index=False), self.run_dir / record.HISTORY)
+        record.write_text_atomic(state.batches.to_csv(index=False), self.run_dir / record.BATCHES)
 
     def on_train_end(self, state):
         record.write_json_atomic(state.metrics, self.run_dir / record.METRICS)

@@ -210,6 +210,7 @@ class _Fit:
         self._resume_optimizer(ckpt, changes)
         s.scaler.load_state_dict(ckpt["scaler"] or {})
         s.rows = record.history_from_dict(ckpt["history"])
+        s.batch_rows = record.history_from_dict(ckpt.get("batches") or {})
         s.epoch, s.global_step = ckpt["epoch"], ckpt["global_step"]
         s.best_epoch, s.best_score = ckpt["best_epoch"], ckpt["best_score"]
         s.config["changes"] = list(ckpt["config"].get("changes", [])) + [{"epoch": s.epoch + 1, **c} for c in changes]
@@ -331,6 +332,8 @@ class _Fit:
             loss_sum, correct, count = loss_sum + batch_loss * n, correct + batch_correct, count + n
             grad_sum += grad_norm
             s.batch_logs = {"loss": batch_loss, "accuracy": batch_correct / n, "grad_norm": grad_norm}
+            s.batch_rows.append({"epoch": s.epoch, "batch": s.batch, "step": s.global_step,
+                                 "lr": s.optimizer.param_groups[0]["lr"], **s.batch_logs})
             self.callbacks.on_batch_end(s)
             if self.dist.any(s.stop_requested):
                 s.request_stop("stop requested")

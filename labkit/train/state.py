@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from labkit.runs.record import HISTORY_COLUMNS
+from labkit.runs.record import BATCH_COLUMNS, HISTORY_COLUMNS
 
 from .distributed import DistContext
 
@@ -37,6 +37,7 @@ class TrainState:
     global_step: int = 0
     batch_logs: dict = field(default_factory=dict)
     rows: list[dict] = field(default_factory=list)
+    batch_rows: list[dict] = field(default_factory=list)  # one per update (BATCH_COLUMNS), all epochs
     stop_requested: bool = False
     stop_reason: str | None = None
     best_epoch: int | None = None
@@ -50,6 +51,11 @@ class TrainState:
     def history(self) -> pd.DataFrame:
         """Per-epoch metrics so far, one row per epoch (columns: HISTORY_COLUMNS)."""
         return pd.DataFrame(self.rows, columns=HISTORY_COLUMNS)
+
+    @property
+    def batches(self) -> pd.DataFrame:
+        """Per-update metrics so far, one row per batch (columns BATCH_COLUMNS)."""
+        return pd.DataFrame(self.batch_rows, columns=BATCH_COLUMNS)
 
     def train_seconds(self) -> float:
         """Seconds spent on training batches so far (finished epochs + the running one)."""

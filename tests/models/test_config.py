@@ -87,9 +87,10 @@ def test_the_new_cells_accept_what_they_can_honour():
 
 def test_unused_fields_name_what_each_cell_ignores():
     assert DCRNConfig(cell="gru").unused_fields() == ("temporal_kernel", "num_heads")
-    assert DCRNConfig(cell="tcn").unused_fields() == ("bidirectional", "rnn_bias", "num_heads")
-    assert DCRNConfig(cell="attention").unused_fields() == ("bidirectional", "rnn_bias", "temporal_kernel")
-    assert DCRNConfig(cell="convlstm").unused_fields() == ("bidirectional", "num_heads")
+    assert DCRNConfig(cell="tcn").unused_fields() == ("bidirectional", "rnn_bias", "num_heads", "recurrent_gain")
+    assert DCRNConfig(cell="attention").unused_fields() == ("bidirectional", "rnn_bias", "temporal_kernel",
+                                                            "recurrent_gain")
+    assert DCRNConfig(cell="convlstm").unused_fields() == ("bidirectional", "num_heads", "recurrent_gain")
     assert "hidden_size" in DCRNConfig(cell="none").unused_fields()
 
 
@@ -112,3 +113,18 @@ def test_validation_is_cheap_enough_for_a_slider():
     for _ in range(200):
         cfg.problems()
     assert (time.perf_counter() - start) / 200 < 0.005
+
+
+def test_recurrent_gain_sets_the_spectrum_of_the_recurrence():
+    """recurrent_gain=g: each gate's hidden-to-hidden block is orthogonal times g (every
+    singular value g), so g > 1 makes the linearised recurrence, and its gradient, grow."""
+    import torch
+
+    from labkit.models import build
+
+    model = build(DCRNConfig(cell="gru", hidden_size=8, recurrent_gain=1.5), seed=0)
+    for block in model.rnn.weight_hh_l0.split(8):
+        torch.testing.assert_close(torch.linalg.svdvals(block), torch.full((8,), 1.5))
+    assert build(DCRNConfig(cell="gru", hidden_size=8, recurrent_gain=1.5), seed=0).state_dict().keys() == \
+        model.state_dict().keys()
+    assert "recurrent_gain" in DCRNConfig(recurrent_gain=0).problems()[0]

@@ -19,7 +19,7 @@ def test_run_folder_files(micro_split, micro_model, tmp_path):
     tr, va = micro_split
     run = tmp_path / "run"
     result = train.fit(micro_model, tr, va, epochs=2, run_dir=run, **FAST)
-    assert sorted(p.name for p in run.iterdir()) == ["best.pt", "config.json", "history.csv", "last.pt", "metrics.json"]
+    assert sorted(p.name for p in run.iterdir()) == ["batches.csv", "best.pt", "config.json", "history.csv", "last.pt", "metrics.json"]
     config = json.loads((run / "config.json").read_text())
     assert config["model"] == json.loads(json.dumps(micro_model.config.to_dict()))
     assert config["train"]["epochs"] == 2 and config["train"]["batch_size"] == 8
@@ -29,6 +29,10 @@ def test_run_folder_files(micro_split, micro_model, tmp_path):
     assert recipe == tr.recipe and recipe["of"]["options"]["gap"] == 2 and recipe["of"]["seed"] == 0
     history = pd.read_csv(run / "history.csv")
     pd.testing.assert_frame_equal(history, result.history, check_dtype=False)
+    batches = pd.read_csv(run / "batches.csv")  # every update: 24 clips in batches of 8, 2 epochs
+    assert batches[["epoch", "batch", "step"]].values.tolist() == [[e, b, 3 * (e - 1) + b] for e in (1, 2) for b in (1, 2, 3)]
+    per_epoch = batches.groupby("epoch")["grad_norm"].mean().to_numpy()
+    assert per_epoch == pytest.approx(history["grad_norm"].to_numpy())
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics == json.loads(json.dumps(result.metrics))
     assert metrics["best_epoch"] == result.best_epoch and metrics["epochs"] == 2

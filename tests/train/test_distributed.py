@@ -65,7 +65,7 @@ def test_torchrun_two_processes_match_one(tmp_path):
 
     # only rank 0 wrote the run folder, and it knows it ran on 2 processes
     run = tmp_path / "ddp" / "run"
-    assert sorted(p.name for p in run.iterdir()) == ["best.pt", "config.json", "history.csv", "last.pt", "metrics.json"]
+    assert sorted(p.name for p in run.iterdir()) == ["batches.csv", "best.pt", "config.json", "history.csv", "last.pt", "metrics.json"]
     assert json.loads((run / "config.json").read_text())["runtime"]["world_size"] == 2
 
 

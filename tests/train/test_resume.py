@@ -55,15 +55,15 @@ def test_a_run_killed_before_its_first_checkpoint_restarts_in_place(micro_split,
     tr, va = micro_split
     run = tmp_path / "r"
     train.fit(micro(), tr, va, epochs=1, run_dir=run, **FAST)
-    for name in ("last.pt", "best.pt", "history.csv", "metrics.json"):  # as if killed in epoch 1
+    for name in ("last.pt", "best.pt", "history.csv", "batches.csv", "metrics.json"):  # as if killed in epoch 1
         (run / name).unlink()
     (run / ".last.pt.12345.tmp").write_bytes(b"half")  # and its half-written checkpoint
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = train.fit(micro(), tr, va, epochs=2, resume=run, **FAST)
     assert "starts again" in str(caught[0].message) and len(result.history) == 2
-    assert sorted(p.name for p in run.iterdir()) == ["best.pt", "config.json", "history.csv", "last.pt",
-                                                     "metrics.json"]  # the stale temp file is gone
+    assert sorted(p.name for p in run.iterdir()) == ["batches.csv", "best.pt", "config.json", "history.csv",
+                                                     "last.pt", "metrics.json"]  # the stale temp file is gone
     with pytest.raises(FileNotFoundError, match="no run there"):
         train.fit(micro(), tr, va, epochs=2, resume=tmp_path / "nothing", **FAST)
 

@@ -5,6 +5,7 @@
 | `direction` | 8 directions of motion          | motion only: any single frame is uninformative |
 | `order`     | red-first / blue-first          | the order of two flashes `gap` frames apart |
 | `digits`    | the digit 0-9 (or its direction) | a real handwritten digit, moving            |
+| `recall`    | the first square's colour (4)    | the first square, `span` frames before the end, among look-alike squares that decide nothing |
 
 Generation is vectorised over clips in fixed chunks, each with its own random stream derived
 from (seed, chunk), so the output is identical for a seed whatever the number of threads.
@@ -19,9 +20,9 @@ import numpy as np
 from labkit.errors import LabkitError
 from ..dataset import ClipDataset
 from ..evidence import Evidence
-from . import digits, direction, order
+from . import digits, direction, order, recall
 
-TASKS = {"direction": direction, "order": order, "digits": digits}
+TASKS = {"direction": direction, "order": order, "digits": digits, "recall": recall}
 # clips per work item (small: its temporaries stay in cache). Each chunk has its own random
 # stream, so CHUNK is part of the definition of the data: changing it changes the clips.
 CHUNK = 64
@@ -31,8 +32,9 @@ def synthetic(name: str, n: int = 2000, frames: int = 16, size: int = 64, seed: 
               workers: int | None = None, **options) -> ClipDataset:
     """Generate a built-in task: N clips uint8 (frames, size, size, 3), classes balanced (counts differ by <= 1).
 
-    name: "direction", "order" or "digits". Task options (see each task's module):
+    name: "direction", "order", "digits" or "recall". Task options (see each task's module):
     direction(speed, radius); order(gap=frames // 2 or a (low, high) range, duration=1, flash_size);
+    recall(span=frames // 2, colours=4, square_size);
     digits(label="digit" or "direction", digit_size, speed).
     workers: threads (default: up to 4 CPU cores); the output does not depend on it.
     Returns a ClipDataset with `evidence_frames` (N, T), `evidence_mask(i)` (T, H, W) and a
