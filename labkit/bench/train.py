@@ -26,17 +26,6 @@ TARGET = 0.95
 CHANCE_MARGIN = 0.10
 
 
-class StopAtAccuracy(train.Callback):
-    """Stop once the epoch's val_accuracy reaches `target` (a time-to-accuracy race)."""
-
-    def __init__(self, target: float):
-        self.target = target
-
-    def on_epoch_end(self, state):
-        if state.rows[-1]["val_accuracy"] >= self.target:
-            state.request_stop(f"reached val_accuracy {self.target}")
-
-
 def race(tr, va, cells: list[str], budget_s: float, max_epochs: int, target: float, batch_size: int = 16,
          lr: float = 3e-3, seed: int = 0, threads: int | None = None, workers: int = 0) -> dict[str, dict]:
     """Train the `default` preset with each temporal `cell` ("none": the frame-only preset) until
@@ -47,7 +36,7 @@ def race(tr, va, cells: list[str], budget_s: float, max_epochs: int, target: flo
     """
     with tempfile.TemporaryDirectory() as root:
         table = train.sweep("default", tr, va, grid={"cell": cells}, root=root, progress=False,
-                            callbacks=[train.TimeLimit(budget_s), StopAtAccuracy(target)], epochs=max_epochs,
+                            callbacks=[train.TimeLimit(budget_s), train.StopAtTarget(target)], epochs=max_epochs,
                             batch_size=batch_size, lr=lr, seed=seed, threads=threads, workers=workers)
         histories = {row.cell: runs.history(row.path) for row in table.itertuples()}
     return {cell: _race_figures(h, target) for cell, h in histories.items()}

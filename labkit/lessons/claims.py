@@ -74,19 +74,35 @@ def below(lesson: str, text: str, values, threshold: float, what: str = "mean") 
                  f"{what} {s['mean']:.3f} ± {s['std']:.3f} (sd)", comparison="<")
 
 
-def gap(lesson: str, text: str, higher, lower, margin: float, names=("a", "b")) -> Claim:
-    """Supported when mean(higher) - mean(lower) exceeds `margin` with 95% confidence (Welch's
-    interval for a difference of means; runs of the two groups are independent)."""
-    a, b = np.asarray(higher, float), np.asarray(lower, float)
+def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """mean(a) - mean(b) and its 95% interval (Welch's: two independent groups of runs)."""
     diff = float(a.mean() - b.mean())
-    va, vb = a.var(ddof=1) / len(a) if len(a) > 1 else np.nan, b.var(ddof=1) / len(b) if len(b) > 1 else np.nan
+    va, vb = (a.var(ddof=1) / len(a) if len(a) > 1 else np.nan), (b.var(ddof=1) / len(b) if len(b) > 1 else np.nan)
     se = float(np.sqrt(va + vb))
     if se > 0:
         dof = (va + vb) ** 2 / ((va ** 2 / (len(a) - 1)) + (vb ** 2 / (len(b) - 1)))
         half = float(stats.t.ppf(0.975, dof) * se)
     else:  # identical runs within each group: the difference is exact
         half = 0.0 if np.isfinite(se) else np.nan
-    low, high = diff - half, diff + half
+    return diff, diff - half, diff + half
+
+
+def close(lesson: str, text: str, a, b, margin: float, names=("a", "b")) -> Claim:
+    """Supported when the 95% interval of mean(a) - mean(b) lies within (-margin, margin): the
+    two groups are alike to within `margin` (stored as |difference| against the margin)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    diff, low, high = _welch(a, b)
+    worst = max(abs(low), abs(high))
+    ok = bool(np.isfinite(worst) and worst < margin)
+    return Claim(lesson, text, ok, diff, (low, high), margin, min(len(a), len(b)),
+                 f"{names[0]} {a.mean():.3f} vs {names[1]} {b.mean():.3f}", comparison="within ±")  # the interval of the difference
+
+
+def gap(lesson: str, text: str, higher, lower, margin: float, names=("a", "b")) -> Claim:
+    """Supported when mean(higher) - mean(lower) exceeds `margin` with 95% confidence (Welch's
+    interval for a difference of means; runs of the two groups are independent)."""
+    a, b = np.asarray(higher, float), np.asarray(lower, float)
+    diff, low, high = _welch(a, b)
     ok = bool(np.isfinite(low) and low > margin)
     return Claim(lesson, text, ok, diff, (low, high), margin, min(len(a), len(b)),
                  f"{names[0]} {a.mean():.3f} vs {names[1]} {b.mean():.3f}")

@@ -9,7 +9,7 @@
 """
 from labkit.runs.record import HISTORY_COLUMNS
 
-from .callbacks import Callback, EarlyStopping, ProgressBar, StopOnEvent, TimeLimit
+from .callbacks import Callback, EarlyStopping, ProgressBar, StopAtTarget, StopOnEvent, TimeLimit
 from .checkpoint import Checkpoint, HistoryLogger
 from .config import PRECISIONS, TrainConfig
 from .devices import resolve_device, resolve_precision
@@ -20,5 +20,5 @@ from .state import FitResult, TrainState
 from .sweeps import sweep
 
 __all__ = ["TrainConfig", "fit", "sweep", "evaluate", "FitResult", "EvalResult", "TrainState", "Callback",
-           "EarlyStopping", "ProgressBar", "StopOnEvent", "TimeLimit", "Checkpoint", "HistoryLogger",
+           "EarlyStopping", "ProgressBar", "StopAtTarget", "StopOnEvent", "TimeLimit", "Checkpoint", "HistoryLogger",
            "resolve_device", "resolve_precision", "HISTORY_COLUMNS", "OPTIMIZERS", "SCHEDULERS", "PRECISIONS"]

@@ -129,3 +129,15 @@ class TimeLimit(Callback):
     def on_batch_end(self, state):
         if state.train_seconds() >= self.seconds:
             state.request_stop(f"time limit: {self.seconds:g} s of training")
+
+
+class StopAtTarget(Callback):
+    """Stop once the epoch's `monitor` (a history column) reaches `target`: a time-to-accuracy
+    race, or a sweep that need not train on once a run has solved its task."""
+
+    def __init__(self, target: float, monitor: str = "val_accuracy"):
+        self.target, self.monitor = target, monitor
+
+    def on_epoch_end(self, state):
+        if state.rows[-1].get(self.monitor, float("nan")) >= self.target:
+            state.request_stop(f"reached {self.monitor} {self.target:g}")

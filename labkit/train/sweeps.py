@@ -23,6 +23,7 @@ from .config import TrainConfig
 from .engine import describe_data, fit
 
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
+USER_STOPS = ("interrupted", "stop requested")  # how fit words a stop the user asked for
 
 
 def grid_points(grid) -> list[dict]:
@@ -78,7 +79,10 @@ def _finished(run_dir: Path, model, cfg: TrainConfig, train_ds) -> bool:
     if not (run_dir / record.METRICS).is_file():
         return False
     metrics = record.read_metrics(run_dir)
-    return metrics["epochs"] >= cfg.epochs or metrics["stopped"] is not None
+    stopped = metrics["stopped"] or ""
+    # a run a callback ended (a target reached, early stopping, a diverged loss) is done; one the
+    # user stopped or interrupted is not: it goes on
+    return metrics["epochs"] >= cfg.epochs or bool(stopped) and not stopped.startswith(USER_STOPS)
 
 
 def sweep(build, train_ds, val_ds, grid, root, *, config: TrainConfig | None = None, callbacks=(),

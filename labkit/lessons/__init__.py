@@ -1,0 +1,41 @@
+"""labkit.lessons: each lesson of the lab as a function that runs its experiment over seeds
+(through `train.sweep`, reusing finished runs) and returns a `LessonResult`: a table, a summary
+with confidence intervals, and the claims the measurement supports — or does not.
+
+    result = lessons.memory_span(quick=True)     # LessonResult
+    result.summary; result.claims; result.markdown()
+    lessons.check(quick=True)                    # every lesson's claims, one row each
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from labkit.errors import UnknownNameError
+
+from .claims import Claim
+from .exploding import exploding_gradients
+from .memory import memory_span, vanishing_gradients
+from .optimizers import optimizers
+from .order import order_matters
+from .result import LessonResult, lessons_root
+
+LESSONS = {"order_matters": order_matters, "memory_span": memory_span, "vanishing_gradients": vanishing_gradients,
+           "exploding_gradients": exploding_gradients, "optimizers": optimizers}
+
+
+def run(names=None, quick: bool = False, root=None, progress: bool = True) -> list[LessonResult]:
+    """Run the lessons named (all by default), in order; finished runs under `root` are reused."""
+    names = list(LESSONS) if names is None else list(names)
+    unknown = sorted(set(names) - set(LESSONS))
+    if unknown:
+        raise UnknownNameError(f"unknown lesson(s) {unknown}; choose from {', '.join(LESSONS)}")
+    return [LESSONS[name](quick=quick, root=root, progress=progress) for name in names]
+
+
+def check(names=None, quick: bool = False, root=None, progress: bool = True) -> pd.DataFrame:
+    """Every claim of the lessons run, one row each (lesson, claim, supported, measured, CI, ...)."""
+    return pd.concat([r.claims_table() for r in run(names, quick, root, progress)], ignore_index=True)
+
+
+__all__ = ["Claim", "LESSONS", "LessonResult", "check", "exploding_gradients", "lessons_root", "memory_span",
+           "optimizers", "order_matters", "run", "vanishing_gradients"]
