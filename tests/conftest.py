@@ -27,11 +27,27 @@ The trained fixtures take uint8 clips of 8 x 32 x 32 x 3 (as the tiny datasets h
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
 
 from labkit import data, models, train
+
+@pytest.fixture(scope="session", autouse=True)
+def lessons_root(tmp_path_factory):
+    """One folder of lesson runs for the whole session (LABKIT_LESSONS_ROOT): tests/lessons trains
+    the quick lessons into it, and notebook 03, run later by tests/notebooks, reuses those runs."""
+    root = tmp_path_factory.mktemp("lessons")
+    before = os.environ.get("LABKIT_LESSONS_ROOT")
+    os.environ["LABKIT_LESSONS_ROOT"] = str(root)
+    yield root
+    if before is None:
+        os.environ.pop("LABKIT_LESSONS_ROOT", None)
+    else:
+        os.environ["LABKIT_LESSONS_ROOT"] = before
+
 
 MICRO = dict(num_classes=2, size=16, conv_channels=(4,), hidden_size=8)  # the training tests' model
 

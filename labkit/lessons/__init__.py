@@ -15,7 +15,7 @@ from labkit.errors import UnknownNameError
 from .claims import Claim
 from .exploding import exploding_gradients
 from .memory import memory_span, vanishing_gradients
-from .optimizers import optimizers
+from .optimizing import optimizers
 from .order import order_matters
 from .result import LessonResult, lessons_root
 

@@ -61,8 +61,8 @@ def exploding_gradients(quick: bool = False, root=None, progress: bool = True) -
     table["test_accuracy"] = test_accuracy(table, _recall(DATA["test_n"], seed=1000))
     logs = [runs.batches(path) for path in table["path"]]  # per update: the gradient norm before clipping
     table["spike"] = [b["grad_norm"].max() / b["grad_norm"].median() for b in logs]
-    batches = pd.concat([b.assign(grad_clip=c, seed=s) for b, c, s in zip(logs, table["grad_clip"], table["seed"])],
-                        ignore_index=True)
+    batches = pd.concat([b.assign(clipping="none" if pd.isna(c) else f"at norm {c:g}", seed=s)
+                         for b, c, s in zip(logs, table["grad_clip"], table["seed"])], ignore_index=True)
     summary = runs.summarize(table.assign(grad_clip=table["grad_clip"].fillna(0)), by="grad_clip",
                              metric="test_accuracy")
 

@@ -16,9 +16,9 @@ from .devices import resolve_device, resolve_precision
 from .engine import fit
 from .evaluation import EvalResult, evaluate
 from .optim import OPTIMIZERS, SCHEDULERS
-from .state import FitResult, TrainState
+from .state import FitResult, TrainingInterrupted, TrainState
 from .sweeps import sweep
 
-__all__ = ["TrainConfig", "fit", "sweep", "evaluate", "FitResult", "EvalResult", "TrainState", "Callback",
+__all__ = ["TrainConfig", "fit", "sweep", "evaluate", "FitResult", "EvalResult", "TrainState", "TrainingInterrupted", "Callback",
            "EarlyStopping", "ProgressBar", "StopAtTarget", "StopOnEvent", "TimeLimit", "Checkpoint", "HistoryLogger",
            "resolve_device", "resolve_precision", "HISTORY_COLUMNS", "OPTIMIZERS", "SCHEDULERS", "PRECISIONS"]

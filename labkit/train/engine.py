@@ -38,7 +38,7 @@ from .devices import configure_backend, num_threads, resolve_device, resolve_pre
 from .evaluation import predict_loader
 from .optim import make_optimizer, make_scheduler
 from .resuming import check_same_data, fast_forward, resumed_config
-from .state import FitResult, TrainState
+from .state import FitResult, TrainingInterrupted, TrainState
 
 
 def fit(model, train_ds, val_ds=None, config: TrainConfig | None = None, *, callbacks=(), run_dir=None,
@@ -52,7 +52,11 @@ def fit(model, train_ds, val_ds=None, config: TrainConfig | None = None, *, call
     at a time). resume: a run folder to continue from its last.pt, up to `epochs` in total (a run
     stopped mid-epoch goes on with the next epoch); run_dir defaults to it (another folder forks
     the run). stop_event: a threading.Event; once set, training ends after the current batch (so
-    does `state.stop_requested = True` from a callback, and Ctrl-C / a kernel interrupt).
+    does `state.stop_requested = True` from a callback).
+
+    Ctrl-C / a kernel interrupt ends training too: the model gets its best weights, the run folder
+    is left consistent (resumable), and then `TrainingInterrupted` (a KeyboardInterrupt carrying
+    the FitResult as `.result`) is raised, so the cell, the loop or the sweep around it stops as well.
 
     Returns a FitResult whose model holds the best epoch's weights (best by val_accuracy, or by
     training accuracy without a validation set).
@@ -263,9 +267,11 @@ class _Fit:
                     if not self._epoch(epoch):
                         break
         except KeyboardInterrupt:
-            # the interrupted epoch may have stopped mid-update: drop it, keep the last finished one
+            # the interrupted epoch may have stopped mid-update: drop it, keep the last finished one;
+            # then finish as a stop (best weights, a consistent run folder) and stop the caller too
             s.request_stop(f"interrupted during epoch {s.epoch}; kept the best of {len(s.rows)} finished epochs")
             self.model.load_state_dict(self.good_weights)
+            raise TrainingInterrupted(self._finish()) from None
         return self._finish()
 
     def _epoch(self, epoch: int) -> bool:

@@ -84,3 +84,13 @@ class FitResult:
     def __repr__(self) -> str:
         return (f"FitResult(epochs={len(self.history)}, best_epoch={self.best_epoch}, "
                 f"best_val_accuracy={self.best_val_accuracy}, stopped={self.stopped!r}, run_dir={self.run_dir})")
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Raised by `fit` after Ctrl-C / a kernel interrupt, once the best weights are in the model
+    and the run folder is consistent; `.result` is the FitResult so far. A KeyboardInterrupt,
+    so a notebook cell (and Run All), a loop or a sweep around `fit` stops as well."""
+
+    def __init__(self, result: FitResult):
+        super().__init__(f"training interrupted: {result.stopped}")
+        self.result = result

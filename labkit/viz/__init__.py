@@ -11,18 +11,20 @@
     viz.gradient_flow({"rnn": df1, "lstm": df2})              # per-frame gradient norm, log-y
     viz.faithfulness_summary(report); viz.deletion_insertion_curves(report); viz.randomization_cascade(report)
     viz.runs_scatter(table, x="hidden_size"); viz.runs_parallel(table, ["lr", "cell"])
+    viz.span_curves(lesson.summary); viz.summary_bars(...); viz.curves_with_bands(...); viz.batch_gradients(...)
 """
 from .clips import class_examples, clip_player, clip_strip
 from .evaluation import class_probabilities, confusion_matrix, per_class_bars
 from .faithfulness import deletion_insertion_curves, faithfulness_summary, randomization_cascade
 from .gradients import gradient_flow
+from .lessons import batch_gradients, curves_with_bands, span_curves, summary_bars
 from .model import cost_comparison, format_count, layer_table, model_diagram
 from .page import explanation_page
 from .runs import runs_parallel, runs_scatter, score_column
 from .saliency import frame_importance, saliency_overlay, saliency_strip
 from .training import training_curves
 
-__all__ = ["class_examples", "class_probabilities", "clip_player", "clip_strip", "confusion_matrix", "per_class_bars",
+__all__ = ["batch_gradients", "curves_with_bands", "span_curves", "summary_bars", "class_examples", "class_probabilities", "clip_player", "clip_strip", "confusion_matrix", "per_class_bars",
            "deletion_insertion_curves", "explanation_page", "faithfulness_summary", "frame_importance",
            "randomization_cascade", "gradient_flow", "cost_comparison", "format_count", "layer_table", "model_diagram",
            "runs_parallel", "runs_scatter", "score_column", "saliency_overlay", "saliency_strip", "training_curves"]

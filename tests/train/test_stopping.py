@@ -64,8 +64,10 @@ def test_keyboard_interrupt_keeps_best_weights_and_a_consistent_run_folder(micro
                 raise KeyboardInterrupt
 
     run = tmp_path / "run"
-    result = train.fit(micro_model, tr, va, epochs=5, lr=1e-2, callbacks=[CtrlC()], run_dir=run, **FAST)
-    assert "interrupted" in result.stopped
+    with pytest.raises(KeyboardInterrupt) as stopped:  # re-raised: the cell and what runs it stop too
+        train.fit(micro_model, tr, va, epochs=5, lr=1e-2, callbacks=[CtrlC()], run_dir=run, **FAST)
+    result = stopped.value.result
+    assert isinstance(stopped.value, train.TrainingInterrupted) and "interrupted" in result.stopped
     assert len(result.history) == 2  # the interrupted epoch is dropped
     assert len(pd.read_csv(run / "history.csv")) == 2
     assert load_checkpoint(run / "last.pt")["epoch"] == 2
@@ -123,6 +125,32 @@ def test_interrupt_in_the_first_epoch_with_progress_bars(micro_split, micro_mode
         def on_batch_end(self, state):
             raise KeyboardInterrupt
 
-    result = train.fit(micro_model, tr, va, epochs=2, callbacks=[CtrlC()], **{**FAST, "progress": True})
+    with pytest.raises(train.TrainingInterrupted) as stopped:
+        train.fit(micro_model, tr, va, epochs=2, callbacks=[CtrlC()], **{**FAST, "progress": True})
+    result = stopped.value.result
     assert "interrupted" in result.stopped and len(result.history) == 0
     assert "epoch 1/2" in capsys.readouterr().err
+
+
+def test_an_interrupt_stops_a_sweep_and_the_rerun_resumes_it(micro_split, tmp_path):
+    """A loop of runs stops at the interrupt (no silent next run); running the sweep again resumes
+    the interrupted run and trains the rest."""
+    from labkit import models
+
+    tr, va = micro_split
+    seen = []
+
+    class CtrlCOnce(Callback):
+        def on_batch_end(self, state):
+            if not seen and state.epoch == 2:
+                seen.append(state.run_dir.name)
+                raise KeyboardInterrupt
+
+    def build(seed):
+        return models.preset("default", num_classes=2, img_size=16, conv_channels=(4,), hidden_size=8, seed=seed)
+
+    with pytest.raises(KeyboardInterrupt):
+        train.sweep(build, tr, va, {"seed": [0, 1]}, tmp_path / "s", callbacks=[CtrlCOnce()], epochs=3, **FAST)
+    assert seen == ["seed=0"] and not (tmp_path / "s" / "seed=1").exists()  # the sweep stopped there
+    table = train.sweep(build, tr, va, {"seed": [0, 1]}, tmp_path / "s", callbacks=[CtrlCOnce()], epochs=3, **FAST)
+    assert table["epochs"].tolist() == [3, 3] and table["stopped"].isna().all()

@@ -1,10 +1,12 @@
 """`order`: a red and a blue flash at random places, `gap` frames apart (fixed or a range); the
 class is which came first.
 
-Each clip shows both flashes, so the set of frames carries no class: only their order does. A
-frame-only model (CNN + mean over time) stays at chance; with a long gap this is the long-range
-dependency on which a plain RNN's gradient vanishes while LSTM/GRU cope. Evidence: the two
-flashes, in the frames they are shown.
+Each clip shows both flashes, so the set of frames carries no class: only their order does, and
+a frame-only model (CNN + mean over time) stays at chance. What it does NOT measure is memory
+over the gap: the two flashes always differ in colour, so the colour of either one alone decides
+the class (red first = blue second). A recurrent model can read the *later* flash and keep it
+only for the frames that follow it; a long gap makes the task easier, not harder. For memory as
+the controlled variable use `recall` (its `span`). Evidence: the two flashes, in their frames.
 """
 from __future__ import annotations
 
