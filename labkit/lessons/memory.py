@@ -77,14 +77,21 @@ def memory_span(quick: bool = False, root=None, progress: bool = True) -> Lesson
               acc("rnn", short), 0.9, "RNN accuracy"),
         above(name, f"at a span of {short} frames the LSTM recalls the cue (test accuracy above 0.9)",
               acc("lstm", short), 0.9, "LSTM accuracy"),
+        gap(name, f"the plain RNN's accuracy falls by more than 0.3 from a span of {short} to {long_} frames",
+            acc("rnn", short), acc("rnn", long_), 0.3, (f"span {short}", f"span {long_}")),
+        above(name, f"the LSTM still recalls the cue at a span of {long_} frames (test accuracy above 0.9)",
+              acc("lstm", long_), 0.9, "LSTM accuracy"),
         gap(name, f"at a span of {long_} frames the plain RNN falls at least 0.2 below the LSTM",
             acc("lstm", long_), acc("rnn", long_), 0.2, ("LSTM", "RNN")),
         below(name, f"a frame-only model (no recurrence) stays near chance ({CHANCE}) at a span of {long_}",
               acc("none", long_), CHANCE + 0.1, "frame-only accuracy"),
     ]
-    claims += [above(name, f"at a span of {long_} frames the {cell.upper() if cell != 'attention' else 'attention'} "
-                           f"model recalls the cue (test accuracy above 0.9)", acc(cell, long_), 0.9, "accuracy")
-               for cell in p["more_cells"]]
+    claims += [above(name, f"at a span of {long_} frames the {label} recalls the cue (test accuracy above 0.9)",
+                     acc(cell, long_), 0.9, "accuracy")
+               for cell, label in (("gru", "GRU"), ("tcn", "TCN (receptive field 31 frames)")) if cell in p["more_cells"]]
+    if "attention" in p["more_cells"]:
+        claims.append(gap(name, f"at a span of {long_} frames attention recalls better than the plain RNN",
+                          acc("attention", long_), acc("rnn", long_), 0.0, ("attention", "RNN")))
     return LessonResult(name, "Memory span: how far back each temporal model recalls a cue",
                         {**p, **DATA, **TRAIN, "layers": LAYERS, "quick": quick}, table, summary, claims,
                         seconds=time.perf_counter() - start)
