@@ -9,6 +9,7 @@
     new = data.from_recipe(data.fresh_recipe(te.recipe, seed=1))  # synthetic: same task, new clips
     data.write_dataset(ds, "data/my_videos", format="mp4")     # real videos + manifest.csv, for folder()
     report = data.inspect("data/my_videos")                    # per class and per clip, with problems
+    for t, frame in data.stream_frames("long.mp4", size=64): ...  # a long video, frame by frame
 """
 from .dataset import ClipDataset, subset
 from .export import write_dataset
@@ -18,9 +19,10 @@ from .loader import make_loader, set_epoch
 from .problems import DataError
 from .recipes import fresh_recipe, from_recipe
 from .splitting import split, split_indices
+from .stream import frame_rate, sliding_windows, stream_frames
 from .tasks import TASKS, synthetic
 from .transforms import augment_for, channel_stats, clip_augment
 
 __all__ = ["ClipDataset", "DataError", "Inspection", "TASKS", "augment_for", "channel_stats", "clip_augment",
            "folder", "fresh_recipe", "from_recipe", "inspect", "make_loader", "manifest", "set_epoch", "split",
-           "split_indices", "subset", "synthetic", "write_dataset"]
+           "split_indices", "stream_frames", "sliding_windows", "frame_rate", "subset", "synthetic", "write_dataset"]

@@ -137,21 +137,30 @@ def _frame_folder(folder: Path, convert: Callable[[Image.Image], object]) -> tup
 
 def read_clip(path, frames: int | None, size: int, crop: str | None = None) -> np.ndarray:
     """Decode the video or frame folder at `path` -> uint8 (frames or all T, size, size, 3)."""
+    return load_clip(path, frames, size, crop)[0]
+
+
+def load_clip(path, frames: int | None, size: int, crop: str | None = None) -> tuple[np.ndarray, dict]:
+    """`read_clip`, and what the file held: {"frames": decoded frame count, "fps": frames per
+    second (None for a frame folder), "seconds": its length (None without a frame rate)}."""
     path = Path(path)
     if not path.exists():
         raise DataError(path, "does not exist", "check the path")
     if path.is_dir():
         images, _ = _frame_folder(path, lambda img: to_square(img, size, crop))
+        fps = None
     else:
-        images, _ = _decode_video(path, lambda frame: to_square(frame.to_image(), size, crop))
+        images, meta = _decode_video(path, lambda frame: to_square(frame.to_image(), size, crop))
+        fps = meta["fps"]
     if not images:
         raise DataError(path, "holds no frames", "re-export it or remove it")
     if frames is not None and len(images) < frames:
         raise DataError(path, f"has {len(images)} frames, fewer than frames={frames}",
                         f"load with frames<={len(images)}, or frames=None to keep every frame (variable length)")
+    info = {"frames": len(images), "fps": fps, "seconds": len(images) / fps if fps else None}
     if frames is not None:
         images = [images[i] for i in sample_indices(len(images), frames)]
-    return np.stack(images)  # (T, size, size, 3)
+    return np.stack(images), info  # (T, size, size, 3)
 
 
 def probe(path) -> dict:
