@@ -114,3 +114,12 @@ def test_bad_timeline_arguments(trained, capsys):
     assert main(["predict", str(run), str(video), "--window", "0", "--stride", "1"]) == 2
     with pytest.raises(ValueError, match="unit="):
         runs.timeline(run, video, 8, 4, unit="minutes")
+
+
+def test_the_timeline_figure(trained):
+    from labkit import viz
+
+    root, run = trained
+    tl = runs.timeline(run, root / "held_out" / "red" / "red0.mp4", window=4, stride=2)
+    fig = viz.timeline(tl, runs.segments(tl))
+    assert [t.name for t in fig.data] == sorted(COLOURS) and fig.layout.shapes
