@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LAB_ARGS ?=
 
-.PHONY: setup lab test bench fuzz clean
+.PHONY: setup lab test bench gpu-check fuzz clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ test: setup
 
 bench: setup
 	$(BIN)/labkit bench --out bench.json
+
+# the GPU path for real (one GPU, a few minutes): mixed precision, cuDNN, NCCL, attribution on CUDA
+gpu-check: setup
+	$(BIN)/labkit bench --device cuda --check
 
 # byte flips and truncations over thousands of media files: every failure must be a clear LabkitError
 fuzz: setup

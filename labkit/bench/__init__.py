@@ -22,11 +22,14 @@ def run(sections: tuple[str, ...] | None = None, quick: bool = False) -> pd.Data
     unknown = sorted(set(sections or ()) - set(SECTIONS))
     if unknown:
         raise LabkitError(f"unknown benchmark section(s) {unknown}; choose from {', '.join(SECTIONS)}")
-    rows = []
+    tables = []
     for name in sections or SECTIONS:
         start = time.perf_counter()
-        module = importlib.import_module(f"labkit.bench.{name}")
-        for row in module.rows(quick=quick):
-            rows.append({**{k: None for k in COLUMNS}, "section": name, **row})
+        tables.append(table(importlib.import_module(f"labkit.bench.{name}").rows(quick=quick), name))
         print(f"[bench] {name}: {time.perf_counter() - start:.1f} s", flush=True)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.concat(tables, ignore_index=True)
+
+
+def table(rows: list[dict], section: str) -> pd.DataFrame:
+    """Benchmark rows (dicts with some of COLUMNS) of one section as a DataFrame with every column."""
+    return pd.DataFrame([{**dict.fromkeys(COLUMNS), "section": section, **row} for row in rows], columns=COLUMNS)

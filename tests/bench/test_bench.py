@@ -29,3 +29,26 @@ def test_every_section_runs_quick_and_writes_json(tmp_path, capsys):
     assert ig["target"] == "<= 1.5" and math.isfinite(ig["value"]) and ig["value"] > 0
     printed = capsys.readouterr().out
     assert "integrated_gradients / 32 batched fwd+bwd" in printed
+
+
+@pytest.mark.slow
+def test_the_device_check_runs_on_the_cpu(tmp_path, capsys):
+    """`make gpu-check`'s checks, as CI can run them: on the CPU, tiny, every check passing."""
+    out = tmp_path / "check.json"
+    assert main(["bench", "--check", "--device", "cpu", "--quick", "--out", str(out)]) == 0
+    rows = {r["name"]: r for r in json.loads(out.read_text())}
+    assert rows["device"]["note"] == "no CUDA: the CPU dry run"
+    assert rows["loss curve: mixed precision on cpu vs fp32 on the CPU"]["ok"] is True
+    assert rows["torchrun, 2 process(es), gloo"]["ok"] is True
+    assert all(r["ok"] is not False for r in rows.values())
+    assert "backward" in rows["seed: training (bf16, channels-last, batch 2)"]["note"]
+
+
+def test_a_device_this_machine_lacks_is_one_clear_line(capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert main(["bench", "--check", "--device", "cuda", "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert "CPU-only build" in err or "no usable CUDA" in err
