@@ -12,9 +12,11 @@ import pandas as pd
 import torch
 
 from labkit.errors import LabkitError
+
 from .attribution import Attribution
 from .baselines import make_baseline
 from .core import check_clips, explaining, plan
+from .verdicts import verdict
 
 CURVES = ("deletion", "insertion")
 OVER = ("frames", "pixels")
@@ -118,8 +120,11 @@ def curve_auc(curves: pd.DataFrame) -> pd.DataFrame:
 
     curves: `deletion_insertion`'s table, with or without a leading `method` column (as a
     `FaithfulnessReport` holds it; then every method gets its own rows).
-    Returns [method,] over, curve, auc_attribution, auc_random, passed (deletion: attribution
-    below random; insertion: above). The random AUC is the mean over random orders (the AUC is linear).
+    Returns [method,] over, curve, auc_attribution, auc_random, then the verdict on the per-clip
+    difference attribution - random (deletion: below random is good; insertion: above):
+    difference, ci_low, ci_high (bootstrap over clips), verdict ("passed" / "failed" /
+    "inconclusive") and passed (True / False, None when inconclusive). The random AUC is the mean
+    over random orders (the AUC is linear).
     """
     keys = (["method"] if "method" in curves else []) + ["over", "curve"]
     per_clip = (curves.groupby(keys + ["order", "clip"], sort=False)
@@ -128,6 +133,8 @@ def curve_auc(curves: pd.DataFrame) -> pd.DataFrame:
     table = per_clip.pivot_table(index=keys, columns="order", values="auc", aggfunc="mean")
     table = table.rename(columns={"attribution": "auc_attribution", "random": "auc_random"}).reset_index()
     table.columns.name = None
-    below = table["auc_attribution"] < table["auc_random"]
-    table["passed"] = np.where(table["curve"] == "deletion", below, ~below)
-    return table
+    wide = per_clip.pivot_table(index=keys + ["clip"], columns="order", values="auc").reset_index()
+    judged = [verdict(g["attribution"] - g["random"], good=-1 if key[-1] == "deletion" else 1)
+              for key, g in wide.groupby(keys, sort=False)]
+    order = wide.groupby(keys, sort=False).size().reset_index()[keys]
+    return table.merge(pd.concat([order, pd.DataFrame(judged)], axis=1), on=keys)

@@ -12,10 +12,12 @@ from .core import attribute
 from .deletion import OVER, curve_auc, deletion_insertion
 from .pointing import pointing_game
 from .randomization import randomization_check
+from .verdicts import verdict
 
 RANDOMIZATION_THRESHOLD = 0.3  # rank correlation after full randomisation must fall below this
 CHECKS = ("deletion", "randomization", "pointing")
-SUMMARY_COLUMNS = ("method", "check", "over", "value", "reference", "passed")
+JUDGED = ("difference", "ci_low", "ci_high", "verdict", "passed")  # see verdicts.verdict
+SUMMARY_COLUMNS = ("method", "check", "over", "value", "reference", *JUDGED)
 DETAILS = ("curves", "auc", "randomization", "pointing")  # the detail tables, in the order checks make them
 
 
@@ -102,36 +104,36 @@ def sample_indices(ds, n: int, seed: int = 0) -> np.ndarray:
 
 
 def _deletion_rows(auc: pd.DataFrame) -> list[dict]:
-    """Summary rows of the deletion/insertion areas: attribution order vs the random-order mean."""
+    """Summary rows of the deletion/insertion areas: attribution order vs the random-order mean,
+    with the verdict on the per-clip difference (`curve_auc`)."""
     return [{"check": r.curve, "over": r.over, "value": r.auc_attribution, "reference": r.auc_random,
-             "passed": bool(r.passed)} for r in auc.itertuples()]
+             **{k: getattr(r, k) for k in JUDGED}} for r in auc.itertuples()]
 
 
 def _randomization_rows(rand: pd.DataFrame) -> list[dict]:
     """Summary rows of the cascade: Spearman of |maps| after each step (judged after the last
-    only, vs RANDOMIZATION_THRESHOLD), then of the signed maps after the last."""
+    only, vs RANDOMIZATION_THRESHOLD: lower is good), then of the signed maps after the last."""
     steps = (rand[rand.step > 0].groupby(["step", "layer"], sort=True)[["spearman", "spearman_signed"]]
              .mean().reset_index())
     last = steps["step"].max()
-    rows = [{"check": "randomization", "over": r.layer, "value": r.spearman,
-             "reference": RANDOMIZATION_THRESHOLD if r.step == last else np.nan,
-             "passed": bool(r.spearman < RANDOMIZATION_THRESHOLD) if r.step == last else None}
-            for r in steps.itertuples()]
-    final = steps.iloc[-1]
-    return rows + [{"check": "randomization (signed)", "over": final.layer, "value": final.spearman_signed,
-                    "reference": RANDOMIZATION_THRESHOLD,
-                    "passed": bool(final.spearman_signed < RANDOMIZATION_THRESHOLD)}]
+    final = rand[rand.step == last]
+    rows = [{"check": "randomization", "over": r.layer, "value": r.spearman, "reference": np.nan,
+             **dict.fromkeys(JUDGED)} for r in steps.itertuples() if r.step != last]
+    for check, column in (("randomization", "spearman"), ("randomization (signed)", "spearman_signed")):
+        rows.append({"check": check, "over": final["layer"].iloc[0], "value": final[column].mean(),
+                     "reference": RANDOMIZATION_THRESHOLD,
+                     **verdict(final[column] - RANDOMIZATION_THRESHOLD, good=-1)})
+    return rows
 
 
 def _pointing_rows(game: pd.DataFrame) -> list[dict]:
     """Summary rows of the pointing game on correctly classified clips (all, if none is):
     frame and pixel hit rates and the evidence mass share, each against its chance level."""
     ok = game[game["correct"]] if game["correct"].any() else game
-    return [{"check": "pointing", "over": over, "value": float(value), "reference": float(ref),
-             "passed": bool(value > ref)}
-            for over, value, ref in (("frames", ok.frame_hit.mean(), ok.frame_chance.mean()),
-                                     ("pixels", ok.pixel_hit.mean(), ok.pixel_chance.mean()),
-                                     ("mass", ok.mass_share.mean(), ok.area_share.mean()))]
+    return [{"check": "pointing", "over": over, "value": float(ok[value].mean()), "reference": float(ok[ref].mean()),
+             **verdict(ok[value].astype(float) - ok[ref], good=1)}
+            for over, value, ref in (("frames", "frame_hit", "frame_chance"), ("pixels", "pixel_hit", "pixel_chance"),
+                                     ("mass", "mass_share", "area_share"))]
 
 
 def evaluate_faithfulness(model, ds, method: str = "integrated_gradients", n: int = 16, indices=None,
@@ -144,7 +146,9 @@ def evaluate_faithfulness(model, ds, method: str = "integrated_gradients", n: in
     `baseline`, when given, for the methods that take one) and runs the chosen checks
     (`deletion_baseline`: what removed frames/tiles become, see `deletion_insertion`).
     Returns a `FaithfulnessReport` whose summary has one row per measurement: method, check,
-    over, value, reference, passed (deletion: AUC vs the random-order mean; randomisation:
+    over, value, reference, then difference, ci_low, ci_high, verdict and passed — the per-clip
+    difference from the reference with its bootstrap 95% interval, "passed" / "failed" only when
+    the interval lies wholly on one side, else "inconclusive" (passed None) (deletion: AUC vs the random-order mean; randomisation:
     Spearman of |maps| after each cascade step, passed only judged after the last, vs 0.3, and
     of the signed maps after the last; pointing: hit rate and evidence mass share on correctly
     classified clips vs chance), with the detail tables of the checks run beside it. Reports

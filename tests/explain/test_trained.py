@@ -69,9 +69,11 @@ def test_evaluate_faithfulness_summary(order_model, order_ds):
     report = explain.evaluate_faithfulness(order_model, held_out, "frame_ablation", n=6, over="frames",
                                            n_random=20, checks=("deletion", "pointing"))
     summary = report.summary
-    assert list(summary.columns) == ["method", "check", "over", "value", "reference", "passed"]
+    assert list(summary.columns) == ["method", "check", "over", "value", "reference", "difference", "ci_low",
+                                     "ci_high", "verdict", "passed"]
     assert set(summary["check"]) == {"deletion", "insertion", "pointing"}
-    assert summary.loc[summary.check != "pointing", "passed"].all()
+    assert (summary.loc[summary.check != "pointing", "verdict"] == "passed").all()  # intervals clear random
+    assert (summary["ci_low"] <= summary["difference"]).all() and (summary["difference"] <= summary["ci_high"]).all()
     assert all(table is not None for table in (report.curves, report.auc, report.pointing))
     frames_row = summary[(summary.check == "pointing") & (summary.over == "frames")].iloc[0]
     assert frames_row["value"] > frames_row["reference"]
