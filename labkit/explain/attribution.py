@@ -18,7 +18,9 @@ class Attribution:
     |attribution|; frame_scores (N, T): importance of each frame (see MethodSpec.frame_score);
     target, predicted (N,) class indices; probability (N,): probability of the predicted class;
     target_probability (N,); delta (N,) Captum's convergence delta or None; params: every
-    parameter used, including sizes chosen from the memory budget.
+    parameter used, including sizes chosen from the memory budget; lengths (N,): the valid
+    frames of each clip of a padded batch (None: every clip whole) — maps are 0 and frame scores
+    NaN on the padding.
     """
 
     maps: np.ndarray
@@ -32,9 +34,32 @@ class Attribution:
     params: dict
     delta: np.ndarray | None = None
     classes: list[str] | None = field(default=None)
+    lengths: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.maps)
+
+    @classmethod
+    def merge(cls, parts: list["Attribution"], order: list[np.ndarray], n: int, frames: int,
+              lengths: np.ndarray) -> "Attribution":
+        """One Attribution of n clips padded to `frames` from parts explained at their own
+        lengths; order[k]: the clips (indices into the n) of parts[k]."""
+        first = parts[0]
+        H, W = first.maps.shape[2:]
+        maps, abs_maps = np.zeros((n, frames, H, W), np.float32), np.zeros((n, frames, H, W), np.float32)
+        scores = np.full((n, frames), np.nan, np.float32)
+        per_clip = {k: np.zeros(n, getattr(first, k).dtype) for k in ("target", "predicted", "probability",
+                                                                       "target_probability")}
+        delta = None if first.delta is None else np.zeros(n, np.float32)
+        for part, idx in zip(parts, order):
+            T = part.maps.shape[1]
+            maps[idx, :T], abs_maps[idx, :T], scores[idx, :T] = part.maps, part.abs_maps, part.frame_scores
+            for k, v in per_clip.items():
+                v[idx] = getattr(part, k)
+            if delta is not None:
+                delta[idx] = part.delta
+        return cls(maps=maps, abs_maps=abs_maps, frame_scores=scores, method=first.method, params=first.params,
+                   delta=delta, classes=first.classes, lengths=np.asarray(lengths), **per_clip)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (clip, frame): clip, frame, score, abs_mass, signed_mass, target,

@@ -23,11 +23,14 @@ from .attribution import Attribution
 from .registry import Logits, get
 
 
-def attribute(model, clips, target=None, method: str = "integrated_gradients", *, classes=None,
+def attribute(model, clips, target=None, method: str = "integrated_gradients", *, lengths=None, classes=None,
               memory_mb: float | None = None, **params) -> Attribution:
     """Attribute the model's decision on uint8 clip(s) to pixels and frames.
 
-    clips: one clip (T, H, W, C) or a batch (N, T, H, W, C), uint8 as datasets hold them.
+    clips: one clip (T, H, W, C), a batch (N, T, H, W, C) uint8 as datasets hold them, or a list
+    of clips of different lengths. lengths (N,): the valid frames of each clip of a zero-padded
+    batch (as `ds.batch` and loaders give them); each clip is then explained at its own length,
+    so padding frames get exactly 0 attribution and a NaN frame score.
     target: None (the predicted class), a class index, a class name (needs `classes`, or a
     model with a `classes` attribute), or one of these per clip.
     method: a name from `explain.methods()`; **params: that method's parameters (see its specs).
@@ -48,10 +51,53 @@ def attribute(model, clips, target=None, method: str = "integrated_gradients", *
     refused = spec.applies(model)
     if refused is not None:
         raise LabkitError(f"{spec.name}: {refused}")
-    x = check_clips(model, clips)  # (N, T, C, H, W) normalised
+    clips, lengths = _padded(clips, lengths)
+    classes = classes if classes is not None else getattr(model, "classes", None)
+    if lengths is None:
+        return _attribute(model, check_clips(model, clips), target, spec, p, classes, memory_mb)
+    return _by_length(model, clips, lengths, target, spec, p, classes, memory_mb)
+
+
+def _padded(clips, lengths):
+    """A list of clips of different lengths -> (zero-padded batch, lengths); else as given, with
+    lengths None when every clip is whole (nothing to treat specially)."""
+    if isinstance(clips, (list, tuple)) and len({len(c) for c in clips}) > 1:
+        if lengths is not None:
+            raise LabkitError("give clips of different lengths as a list, or a padded batch with lengths=, not both")
+        lengths = [len(c) for c in clips]
+        padded = np.zeros((len(clips), max(lengths), *np.asarray(clips[0]).shape[1:]), np.uint8)
+        for i, c in enumerate(clips):
+            padded[i, :len(c)] = c
+        clips = padded
+    if lengths is None:
+        return clips, None
+    lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
+    T = np.asarray(clips).shape[-4]
+    if np.asarray(clips).ndim != 5 or len(lengths) != len(clips) or lengths.min() < 1 or lengths.max() > T:
+        raise LabkitError(f"lengths must give 1..{T} valid frames for each clip of a padded batch "
+                          f"(N, T, H, W, C); got {lengths.tolist()} for shape {np.asarray(clips).shape}")
+    return clips, None if (lengths == T).all() else lengths
+
+
+def _by_length(model, clips, lengths, target, spec, p, classes, memory_mb) -> Attribution:
+    """Explain each group of equally long clips at its own length, then pad the results: maps
+    0 and frame scores NaN on padding frames (so they can never look important)."""
+    clips, N, T = np.asarray(clips), len(clips), np.asarray(clips).shape[1]
+    targets = [target] * N if target is None or isinstance(target, str) or np.ndim(target) == 0 else list(target)
+    parts, order = [], []
+    for length in np.unique(lengths):
+        idx = np.flatnonzero(lengths == length)
+        x = check_clips(model, clips[idx, :length])
+        parts.append(_attribute(model, x, [targets[i] for i in idx] if target is not None else None, spec, p,
+                                classes, memory_mb))
+        order.append(idx)
+    return Attribution.merge(parts, order, N, T, lengths)
+
+
+def _attribute(model, x: torch.Tensor, target, spec, p: dict, classes, memory_mb) -> Attribution:
+    """`attribute` on a batch of whole clips x (N, T, C, H, W), normalised."""
     if x.device.type == "cpu":
         keep_freed_memory()
-    classes = classes if classes is not None else getattr(model, "classes", None)
     net = Logits(model)
     with explaining(model):
         budget = plan(model, x, memory_mb)
@@ -67,7 +113,19 @@ def attribute(model, clips, target=None, method: str = "integrated_gradients", *
             a, d, chosen = spec.run(net, x[i:i + chunk].detach(), t[i:i + chunk], p, budget)
             attrs.append(a.detach().float().cpu())
             deltas.append(None if d is None else d.detach().float().cpu().reshape(-1))
-    a = torch.cat(attrs)  # (N, T, C', H, W)
+    maps, abs_maps, scores = _reduce(torch.cat(attrs), spec)  # (N, T, C', H, W) -> (N, T, H, W) x2, (N, T)
+    return Attribution(
+        maps=maps.numpy(), abs_maps=abs_maps.numpy(), frame_scores=scores.numpy(),
+        target=targets, predicted=predicted.astype(np.int64),
+        probability=probs.max(1), target_probability=probs[np.arange(len(probs)), targets],
+        method=spec.name, params={**p, **chosen, "memory_bytes": budget.bytes},
+        delta=None if deltas[0] is None else torch.cat(deltas).numpy(),
+        classes=list(classes) if classes is not None else None,
+    )
+
+
+def _reduce(a: torch.Tensor, spec) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Attributions (N, T, C', H, W) -> signed maps, |maps| (N, T, H, W) and frame scores (N, T)."""
     if spec.reduce == "sum":
         maps, abs_maps = a.sum(2), a.abs().sum(2)
     else:
@@ -80,14 +138,7 @@ def attribute(model, clips, target=None, method: str = "integrated_gradients", *
         scores = maps.mean((2, 3))
     else:  # "drop": every pixel of a frame carries that frame's ablation value
         scores = maps[:, :, 0, 0]
-    return Attribution(
-        maps=maps.numpy(), abs_maps=abs_maps.numpy(), frame_scores=scores.numpy(),
-        target=targets, predicted=predicted.astype(np.int64),
-        probability=probs.max(1), target_probability=probs[np.arange(len(probs)), targets],
-        method=spec.name, params={**p, **chosen, "memory_bytes": budget.bytes},
-        delta=None if deltas[0] is None else torch.cat(deltas).numpy(),
-        classes=list(classes) if classes is not None else None,
-    )
+    return maps, abs_maps, scores
 
 
 # ---- the model's state for one explanation --------------------------------------------------

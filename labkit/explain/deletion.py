@@ -67,7 +67,8 @@ def deletion_insertion(model, clips, attribution: Attribution, over=OVER, steps:
                        memory_mb: float | None = None) -> pd.DataFrame:
     """Deletion and insertion curves for the clips an `Attribution` was computed on.
 
-    clips: uint8 (N, T, H, W, C) (or one clip) matching `attribution`; over: "frames" (order by
+    clips: uint8 (N, T, H, W, C) (or one clip) matching `attribution` (a padded batch: each clip
+    is taken at its own length, `attribution.lengths`, so padding is never ranked); over: "frames" (order by
     frame_scores; T + 1 points) and/or "pixels" (spatio-temporal tiles of tile x tile pixels
     ordered by their summed signed map, steps + 1 points; tiles, because scattered single black
     pixels are so unlike any training clip that a handful of them already flips a small model,
@@ -86,33 +87,38 @@ def deletion_insertion(model, clips, attribution: Attribution, over=OVER, steps:
     x = check_clips(model, clips)  # (N, T, C, H, W)
     if len(x) != len(attribution):
         raise LabkitError(f"{len(x)} clips but the attribution covers {len(attribution)}; pass the same clips")
-    base = make_baseline(x, baseline, model.config.mean, model.config.std)
+    lengths = attribution.lengths if attribution.lengths is not None else np.full(len(x), x.shape[1])
     rng = np.random.default_rng(seed)
-    N, T, _, H, W = x.shape
-    ids, n_tiles = _tiles(H, W, tile)
     rows = []
     with explaining(model), torch.no_grad():
         budget = plan(model, x, memory_mb)
-        for i in range(N):
+        for i, L in enumerate(lengths):  # each clip at its own length: padding is never removed or ranked
+            xi = x[i:i + 1, :L]
+            base = make_baseline(xi, baseline, model.config.mean, model.config.std)
             for o in over:
-                if o == "frames":
-                    score = attribution.frame_scores[i]  # (T,)
-                    ranks = _ranks(score, n_random, rng)  # (O, T)
-                    counts = np.arange(T + 1)
-                else:
-                    score = np.stack([np.bincount(ids.reshape(-1), m.reshape(-1), n_tiles)
-                                      for m in attribution.maps[i]])  # (T, n_tiles): map summed per tile
-                    ranks = _ranks(score.reshape(-1), n_random, rng).reshape(-1, T, n_tiles)
-                    ranks = ranks[:, :, ids]  # (O, T, H, W): every pixel takes its tile's rank
-                    counts = np.round(np.linspace(0, score.size, steps + 1)).astype(int)
-                curves = _probabilities(model, x[i:i + 1], base[i:i + 1], ranks, counts,
-                                        int(attribution.target[i]), budget.forward_rows)  # (1 + n_random, 2, S)
-                fraction = counts / score.size
+                ranks, counts, size = _orders(o, attribution.frame_scores[i, :L], attribution.maps[i, :L],
+                                              n_random, rng, steps, tile)
+                curves = _probabilities(model, xi, base, ranks, counts, int(attribution.target[i]),
+                                        budget.forward_rows)  # (1 + n_random, 2, S)
                 for name, curve in (("attribution", curves[0]), ("random", curves[1:].mean(0))):
                     for c, kind in enumerate(CURVES):
                         rows.append(pd.DataFrame({"clip": i, "over": o, "curve": kind, "order": name,
-                                                  "fraction": fraction, "probability": curve[c]}))
+                                                  "fraction": counts / size, "probability": curve[c]}))
     return pd.concat(rows, ignore_index=True)
+
+
+def _orders(over: str, frame_scores: np.ndarray, maps: np.ndarray, n_random: int, rng, steps: int,
+            tile: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(ranks, counts, positions) of one clip: frames ranked by frame_scores (T,) -> ranks (O, T)
+    and T + 1 counts; or tiles of maps (T, H, W) ranked by their summed map -> ranks (O, T, H, W)
+    (every pixel its tile's rank) and steps + 1 counts."""
+    T, H, W = maps.shape
+    if over == "frames":
+        return _ranks(frame_scores, n_random, rng), np.arange(T + 1), T
+    ids, n_tiles = _tiles(H, W, tile)
+    score = np.stack([np.bincount(ids.reshape(-1), m.reshape(-1), n_tiles) for m in maps])  # (T, n_tiles)
+    ranks = _ranks(score.reshape(-1), n_random, rng).reshape(-1, T, n_tiles)[:, :, ids]  # (O, T, H, W)
+    return ranks, np.round(np.linspace(0, score.size, steps + 1)).astype(int), score.size
 
 
 def curve_auc(curves: pd.DataFrame) -> pd.DataFrame:

@@ -136,6 +136,14 @@ def _pointing_rows(game: pd.DataFrame) -> list[dict]:
                                      ("mass", "mass_share", "area_share"))]
 
 
+def _padded_masks(masks: list[np.ndarray], frames: int) -> np.ndarray:
+    """Evidence masks (T_i, H, W) of clips of different lengths -> bool (n, frames, H, W), False beyond."""
+    out = np.zeros((len(masks), frames, *masks[0].shape[1:]), bool)
+    for i, m in enumerate(masks):
+        out[i, :len(m)] = m
+    return out
+
+
 def evaluate_faithfulness(model, ds, method: str = "integrated_gradients", n: int = 16, indices=None,
                           target=None, checks=CHECKS, over=OVER, steps: int = 20, n_random: int = 20,
                           baseline: str | None = None, deletion_baseline: str = "temporal_mean", seed: int = 0,
@@ -157,8 +165,8 @@ def evaluate_faithfulness(model, ds, method: str = "integrated_gradients", n: in
     if unknown := sorted(set(checks) - set(CHECKS)):
         raise LabkitError(f"unknown check(s) {unknown}; choose from {list(CHECKS)}")
     idx = sample_indices(ds, n, seed) if indices is None else np.asarray(indices)
-    clips = np.stack([ds[int(i)][0] for i in idx])  # (n, T, H, W, C)
-    kw = dict(classes=ds.classes, memory_mb=memory_mb, **params)
+    clips, _, lengths = ds.batch(idx)  # (n, T, H, W, C) zero-padded to the longest, lengths (n,)
+    kw = dict(classes=ds.classes, memory_mb=memory_mb, lengths=lengths, **params)
     if baseline is not None:
         kw["baseline"] = baseline
     attr = attribute(model, clips, target=target, method=method, **kw)
@@ -172,7 +180,7 @@ def evaluate_faithfulness(model, ds, method: str = "integrated_gradients", n: in
         tables["randomization"] = randomization_check(model, clips, method, target=attr.target, seed=seed, **kw)
         rows += _randomization_rows(tables["randomization"])
     if "pointing" in checks and getattr(ds, "evidence_frames", None) is not None:
-        masks = np.stack([ds.evidence_mask(int(i)) for i in idx])  # (n, T, H, W)
+        masks = _padded_masks([ds.evidence_mask(int(i)) for i in idx], clips.shape[1])  # (n, T, H, W)
         tables["pointing"] = pointing_game(attr, np.asarray(ds.evidence_frames)[idx], masks,
                                            labels=np.asarray(ds.labels)[idx])
         rows += _pointing_rows(tables["pointing"])

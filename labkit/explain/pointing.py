@@ -19,7 +19,8 @@ def pointing_game(attribution: Attribution, evidence_frames: np.ndarray, evidenc
     within `tolerance` pixels. Chance levels come with each hit: the share of evidence frames,
     and the area share of the (dilated) mask. mass_share is the share of |map| inside the mask.
     Returns clip, top_frame, frame_hit, frame_chance, pixel_hit, pixel_chance, mass_share,
-    area_share (+ label, correct when labels are given).
+    area_share (+ label, correct when labels are given). For a padded batch
+    (`attribution.lengths`) each clip counts its own frames only.
     """
     frames = np.asarray(evidence_frames, dtype=bool)
     masks = np.asarray(evidence_masks, dtype=bool)
@@ -29,17 +30,19 @@ def pointing_game(attribution: Attribution, evidence_frames: np.ndarray, evidenc
                          f"(N, T) = {(N, T)} and (N, T, H, W) = {(N, T, H, W)}")
     size = (1, 2 * tolerance + 1, 2 * tolerance + 1)
     rows = []
-    for i in range(N):
-        top_frame = int(np.argmax(attribution.frame_scores[i]))
-        smooth = uniform_filter(attribution.maps[i].astype(np.float64), size=(1, 3, 3), mode="nearest")
+    lengths = attribution.lengths if attribution.lengths is not None else np.full(N, T)
+    for i, L in enumerate(lengths):
+        mask, evidence = masks[i, :L], frames[i, :L]
+        top_frame = int(np.argmax(attribution.frame_scores[i, :L]))
+        smooth = uniform_filter(attribution.maps[i, :L].astype(np.float64), size=(1, 3, 3), mode="nearest")
         t, y, x = np.unravel_index(np.argmax(smooth), smooth.shape)
-        near = maximum_filter(masks[i], size=size) if tolerance > 0 else masks[i]  # (T, H, W) dilated
-        mass = attribution.abs_maps[i]
-        rows.append({"clip": i, "top_frame": top_frame, "frame_hit": bool(frames[i, top_frame]),
-                     "frame_chance": float(frames[i].mean()), "pixel_hit": bool(near[t, y, x]),
+        near = maximum_filter(mask, size=size) if tolerance > 0 else mask  # (L, H, W) dilated
+        mass = attribution.abs_maps[i, :L]
+        rows.append({"clip": i, "top_frame": top_frame, "frame_hit": bool(evidence[top_frame]),
+                     "frame_chance": float(evidence.mean()), "pixel_hit": bool(near[t, y, x]),
                      "pixel_chance": float(near.mean()),
-                     "mass_share": float(mass[masks[i]].sum() / max(mass.sum(), 1e-30)),
-                     "area_share": float(masks[i].mean())})
+                     "mass_share": float(mass[mask].sum() / max(mass.sum(), 1e-30)),
+                     "area_share": float(mask.mean())})
     df = pd.DataFrame(rows)
     if labels is not None:
         df["label"] = np.asarray(labels)

@@ -46,15 +46,16 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def randomization_check(model, clips, method: str = "integrated_gradients", target=None, seed: int = 0,
-                        classes=None, memory_mb: float | None = None, **params) -> pd.DataFrame:
+                        classes=None, memory_mb: float | None = None, lengths=None, **params) -> pd.DataFrame:
     """Rank correlation between the maps of the model and of ever more randomised copies.
 
     The model itself is never touched (a deep copy is randomised). The target stays the one of
     the original model (its prediction when target is None), so only the weights change.
     Returns clip, step (0 = original), layer (the part just re-initialised), spearman (on
-    |maps|, as Adebayo et al.) and spearman_signed (on signed maps).
+    |maps|, as Adebayo et al.) and spearman_signed (on signed maps). lengths: as for `attribute`
+    (a padded batch); the correlations then cover each clip's own frames only.
     """
-    kw = dict(classes=classes, memory_mb=memory_mb, **params)
+    kw = dict(classes=classes, memory_mb=memory_mb, lengths=lengths, **params)
     original = attribute(model, clips, target=target, method=method, **kw)
     copy_ = copy.deepcopy(model)
     generator = torch.Generator().manual_seed(seed)
@@ -64,7 +65,8 @@ def randomization_check(model, clips, method: str = "integrated_gradients", targ
         reinitialize(copy_.get_submodule(name), generator)
         rand = attribute(copy_, clips, target=original.target, method=method, **kw)
         for i in range(len(original)):
+            L = original.maps.shape[1] if original.lengths is None else original.lengths[i]
             rows.append({"clip": i, "step": step, "layer": name,
-                         "spearman": _spearman(original.abs_maps[i], rand.abs_maps[i]),
-                         "spearman_signed": _spearman(original.maps[i], rand.maps[i])})
+                         "spearman": _spearman(original.abs_maps[i, :L], rand.abs_maps[i, :L]),
+                         "spearman_signed": _spearman(original.maps[i, :L], rand.maps[i, :L])})
     return pd.DataFrame(rows)
