@@ -57,5 +57,32 @@ def test_without_data_a_clip_of_the_runs_own_validation_split(run_dir_fixture, t
     rc = main(["explain", str(run_dir_fixture), "--index", "1", "--method", "saliency", "--out", str(tmp_path / "p.html")])
     assert rc == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert summary["split"] == "val" and summary["label"] in ("red-first", "blue-first")
+    assert summary["clip"] == "clip 1 of its val clips" and summary["label"] in ("red-first", "blue-first")
     assert "its val clips" in (tmp_path / "p.html").read_text()
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".gif", ".html"])
+def test_a_video_of_yours_explained_into_a_page_a_video_or_a_gif(run_dir_fixture, tmp_path, capsys, suffix):
+    """--video FILE: read with the run's own frames and size (8 x 32 x 32 here), whatever the file's."""
+    import av
+    import numpy as np
+
+    video = tmp_path / "mine.mp4"
+    rng = np.random.default_rng(0)
+    with av.open(str(video), "w") as f:
+        stream = f.add_stream("libx264", rate=8)
+        stream.width = stream.height = 48
+        stream.pix_fmt = "yuv420p"
+        for frame in rng.integers(0, 256, (12, 48, 48, 3), dtype=np.uint8):
+            f.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        f.mux(stream.encode())
+    out = tmp_path / f"explained{suffix}"
+    assert main(["explain", str(run_dir_fixture), "--video", str(video), "--method", "saliency", "--out", str(out)]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["clip"] == "mine.mp4" and summary["label"] is None and len(summary["frame_scores"]) == 8
+    if suffix == ".mp4":
+        with av.open(str(out)) as f:
+            assert sum(1 for _ in f.decode(video=0)) == 8
+    assert out.stat().st_size > 1000
+    assert main(["explain", str(run_dir_fixture), "--video", str(video), "--out", str(tmp_path / "x.png")]) == 2
+    assert ".html or .htm or .mp4 or .gif" in capsys.readouterr().err

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from labkit import explain
-from labkit.explain.export import export, overlay_frames
+from labkit.explain.overlay import export, overlay_frames
 
 
 @pytest.fixture(scope="module")
