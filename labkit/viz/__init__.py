@@ -22,7 +22,7 @@ from .model import cost_comparison, format_count, layer_table, model_diagram
 from .page import explanation_page
 from .runs import runs_parallel, runs_scatter, score_column
 from .saliency import frame_importance, saliency_overlay, saliency_strip
-from .timeline import timeline
+from .timelines import timeline
 from .training import training_curves
 
 __all__ = ["timeline", "batch_gradients", "curves_with_bands", "span_curves", "summary_bars", "class_examples", "class_probabilities", "clip_player", "clip_strip", "confusion_matrix", "per_class_bars",
