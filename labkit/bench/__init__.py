@@ -13,7 +13,7 @@ import pandas as pd
 
 from labkit.errors import LabkitError
 
-SECTIONS = ("data", "models", "train", "explain", "widgets")
+SECTIONS = ("data", "models", "train", "explain", "widgets", "pretrain")
 COLUMNS = ["section", "name", "value", "unit", "target", "ok", "note"]
 
 

@@ -1,4 +1,4 @@
-"""`labkit` command line: `labkit data|train|evaluate|predict|explain|lessons|bench ...`.
+"""`labkit` command line: `labkit data|train|evaluate|predict|explain|export|lessons|bench ...`.
 
 Each sub-command lives in its own module with a `register(subparsers)` that adds its parser and
 sets `func`; `main` only wires them together. A user's mistake (a `labkit.errors.LabkitError`)
@@ -13,7 +13,7 @@ import sys
 
 from labkit.errors import LabkitError
 
-_COMMAND_MODULES = ("data", "train", "predict", "explain", "lessons", "bench")
+_COMMAND_MODULES = ("data", "train", "predict", "explain", "export", "lessons", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

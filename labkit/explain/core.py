@@ -252,7 +252,7 @@ def clip_activation_bytes(model: nn.Module, x: torch.Tensor) -> int:
     """Bytes of activations one clip shaped like x (N, T, C, H, W) keeps for backward, plus its
     input: from `models.summary` (analytic, so planning costs no forward pass)."""
     T, C, H, W = x.shape[1:]
-    stored = summary(model.config, frames=T, size=max(H, W)).totals["activation_bytes"]
+    stored = summary(model, frames=T, size=max(H, W)).totals["activation_bytes"]  # the model: a user's encoder is measured
     return int(stored) + T * C * H * W * x.element_size()
 
 

@@ -1,8 +1,9 @@
 """Cascading model-parameter randomisation (Adebayo et al., "Sanity checks for saliency maps", 2018).
 
 Re-initialise the head, then the temporal model (`rnn`, `tcn`, `attention` or `convlstm`), then
-the conv blocks from the top, one more at each step; if the maps barely change, they show the
-input, not what the model learned.
+the conv blocks from the top (a user's frame encoder: the whole `encoder`; a hand-crafted one has
+no weights to randomise), one more at each step; if the maps barely change, they show the input,
+not what the model learned.
 """
 from __future__ import annotations
 
@@ -19,9 +20,13 @@ from .core import attribute
 
 def cascade(model) -> list[str]:
     """Names of the parts re-initialised in turn: head, the temporal module (if any) under its
-    name (`model.temporal_name`: rnn, tcn, attention, convlstm), blocks.k ... blocks.0."""
+    name (`model.temporal_name`: rnn, tcn, attention, convlstm), blocks.k ... blocks.0 (or
+    `encoder`, when the frame encoder is a user's module with weights)."""
     names = ["head"] + ([model.temporal_name] if model.temporal_name is not None else [])
-    return names + [f"blocks.{k}" for k in reversed(range(len(model.blocks)))]
+    if model.blocks is not None:
+        return names + [f"blocks.{k}" for k in reversed(range(len(model.blocks)))]
+    learned = next(model.frame_encoder.parameters(), None) is not None
+    return names + ([model.frame_encoder_name] if learned else [])
 
 
 def reinitialize(module: torch.nn.Module, generator: torch.Generator) -> None:

@@ -19,6 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from labkit.errors import LabkitError
+from labkit.models import summary
 from .baselines import BASELINES, make_baseline
 from .path_ig import BroadcastIntegratedGradients
 
@@ -193,30 +194,39 @@ def _frame_ablation(net, x, target, p, budget):
     return attr, None, {"perturbations_per_eval": per_eval}
 
 
-def conv_block(model: nn.Module, block: int) -> nn.Module:
-    """`model.blocks[block]`, the layer Grad-CAM reads: its output (after pooling) has batch B*T."""
+def conv_block(model: nn.Module, block: int) -> tuple[nn.Module, str]:
+    """(the layer Grad-CAM reads, its name): `model.blocks[block]` for the CNN, else the frame
+    encoder itself (a hand-crafted encoder's edge, orientation or pixel cells, or a user's
+    module's maps), whose one "block" is 0 (or -1). Its output has batch B*T."""
+    if model.blocks is None:
+        if block not in (0, -1):
+            raise LabkitError(f"grad_cam: block={block} is out of range; the {model.config.frame_encoder!r} frame "
+                              f"encoder gives one map (use block=0 or -1)")
+        return model.frame_encoder, model.frame_encoder_name
     n = len(model.blocks)
     if not -n <= block < n:
         raise LabkitError(f"grad_cam: block={block} is out of range; the model has {n} conv block(s) "
                          f"(use 0..{n - 1}, or -1 for the last)")
-    return model.blocks[block]
+    return model.blocks[block], f"blocks.{block % n}"
 
 
-def _needs_conv_blocks(model: nn.Module) -> str | None:
-    if len(model.blocks) == 0:
+def _needs_feature_maps(model: nn.Module) -> str | None:
+    if model.blocks is not None and len(model.blocks) == 0:
         return ("Grad-CAM reads a conv block's maps but this model has none (conv_channels=()); "
                 "use integrated_gradients or occlusion")
+    if summary(model, frames=1).totals["map_shape"][1:] == (1, 1):
+        return (f"Grad-CAM weighs the cells of the frame encoder's map, but {model.config.frame_encoder!r} gives a "
+                "vector per frame (a 1x1 map): there is nowhere to point; use integrated_gradients or occlusion")
     return None
 
 
 def _grad_cam(net, x, target, p, budget):
     n, T, C, H, W = x.shape
-    layer = conv_block(net.model, p["block"])
+    layer, name = conv_block(net.model, p["block"])
     # DCRN folds frames into the batch, so the layer's output, and Grad-CAM's map, is (n*T, 1, h, w)
     cam = ca.LayerGradCam(net, layer).attribute(x.requires_grad_(), target=target, relu_attributions=p["relu"])
     cam = F.interpolate(cam, size=(H, W), mode="bilinear", align_corners=False)  # (n*T, 1, H, W)
-    block = p["block"] % len(net.model.blocks)
-    return cam.reshape(n, T, 1, H, W), None, {"layer": f"blocks.{block}"}
+    return cam.reshape(n, T, 1, H, W), None, {"layer": name}
 
 
 DEEPLIFT_ACTIVATIONS = ("relu", "elu", "tanh")
@@ -231,11 +241,12 @@ def _deeplift_reach(model: nn.Module) -> str | None:
     would be a gradient in disguise. A TCN (Conv1d + nn.ReLU modules) is covered.
     """
     cfg = model.config
-    opaque = model.temporal_stage.opaque_ops(cfg)
+    opaque = model.encoder_stage.opaque_ops(cfg) or model.temporal_stage.opaque_ops(cfg)
     if opaque is not None:
         return (f"DeepLift's rescale rules cannot reach {opaque}, so the result would be a plain gradient in "
-                "disguise; use integrated_gradients, or a model with cell='none' (preset 'frame-only') or cell='tcn'")
-    if cfg.activation not in DEEPLIFT_ACTIVATIONS:
+                "disguise; use integrated_gradients, or a model with cell='none' (preset 'frame-only') or cell='tcn' "
+                "and frame_encoder 'cnn' or 'pixels'")
+    if model.blocks is not None and cfg.activation not in DEEPLIFT_ACTIVATIONS:
         return (f"Captum has no DeepLift rule for activation={cfg.activation!r}; it supports "
                 f"{list(DEEPLIFT_ACTIVATIONS)}; use integrated_gradients")
     return None
@@ -275,10 +286,11 @@ METHODS: tuple[MethodSpec, ...] = (
         "logit drop when a patch of a few frames is replaced by the baseline",
         reduce="mean", frame_score="mean", run=_occlusion),
     MethodSpec("grad_cam", "Grad-CAM", (
-        ParamSpec("block", "int", -1, -64, 63, help="conv block index into model.blocks (-1: the last)"),
+        ParamSpec("block", "int", -1, -64, 63,
+                  help="conv block index into model.blocks (-1: the last); 0 or -1 for any other frame encoder"),
         ParamSpec("relu", "bool", True, help="keep only evidence for the target (ReLU of the map)")),
-        "channel-weighted activations of one conv block, upsampled to every frame", run=_grad_cam,
-        refuse=_needs_conv_blocks),
+        "channel-weighted activations of one conv block (or the frame encoder's map), upsampled to every frame",
+        run=_grad_cam, refuse=_needs_feature_maps),
     MethodSpec("frame_ablation", "Frame ablation", (_baseline_param("temporal_mean"),),
                "logit drop when one whole frame is replaced by the baseline (T+1 forward passes)",
                reduce="mean", frame_score="drop", run=_frame_ablation),

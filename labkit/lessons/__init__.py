@@ -14,13 +14,18 @@ from labkit.errors import UnknownNameError
 
 from .claims import Claim
 from .exploding import exploding_gradients
+from .features import frame_encoders
 from .memory import memory_span, vanishing_gradients
 from .optimizing import optimizers
 from .order import order_matters
 from .result import LessonResult, lessons_root
+from .scarce_data import learning_curves
+from .self_supervised import pretraining
+from .smaller import compression
 
 LESSONS = {"order_matters": order_matters, "memory_span": memory_span, "vanishing_gradients": vanishing_gradients,
-           "exploding_gradients": exploding_gradients, "optimizers": optimizers}
+           "exploding_gradients": exploding_gradients, "optimizers": optimizers, "learning_curves": learning_curves,
+           "pretraining": pretraining, "frame_encoders": frame_encoders, "compression": compression}
 
 
 def run(names=None, quick: bool = False, root=None, progress: bool = True) -> list[LessonResult]:
@@ -37,5 +42,6 @@ def check(names=None, quick: bool = False, root=None, progress: bool = True) -> 
     return pd.concat([r.claims_table() for r in run(names, quick, root, progress)], ignore_index=True)
 
 
-__all__ = ["Claim", "LESSONS", "LessonResult", "check", "exploding_gradients", "lessons_root", "memory_span",
-           "optimizers", "order_matters", "run", "vanishing_gradients"]
+__all__ = ["Claim", "LESSONS", "LessonResult", "check", "compression", "exploding_gradients", "frame_encoders",
+           "learning_curves", "lessons_root", "memory_span", "optimizers", "order_matters", "pretraining", "run",
+           "vanishing_gradients"]

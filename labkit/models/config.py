@@ -8,6 +8,14 @@ from dataclasses import dataclass
 from labkit.errors import LabkitError, SettingError
 
 CELLS = ("lstm", "gru", "rnn", "tcn", "attention", "convlstm", "none")
+# the per-frame stage: the learned CNN, or a fixed hand-crafted one (no parameters); a user's own
+# nn.Module is named by its factory instead, "package.module:qualname" (see `user_encoder.py`)
+FRAME_ENCODERS = ("cnn", "sobel", "hog", "pixels")
+HAND_CRAFTED = ("sobel", "hog", "pixels")
+CNN_FIELDS = ("conv_channels", "kernel_size", "padding", "stem_stride", "pool", "batch_norm", "activation")
+ENCODER_FIELDS = ("encoder_cell", "hog_bins", "encoder_kwargs")
+_ENCODER_USES = {"cnn": CNN_FIELDS, "sobel": ("encoder_cell",), "hog": ("encoder_cell", "hog_bins"),
+                 "pixels": ("encoder_cell",)}
 RECURRENT_CELLS = ("lstm", "gru", "rnn")  # PyTorch's nn.RNNBase layers: the only ones with a backward direction
 FRAME_READOUTS = ("flatten", "gap", "keypoints")
 TEMPORAL_READOUTS = ("last", "mean")
@@ -42,6 +50,14 @@ class DCRNConfig:
     num_classes: int = 10
     in_chans: int = 3
     img_size: int = 64
+    # what turns a frame into a feature map: "cnn" (the learned blocks below), a fixed
+    # hand-crafted "sobel" (edge energy), "hog" (histograms of oriented gradients) or "pixels"
+    # (the frame averaged over cells), or a user's module: "package.module:qualname", the
+    # factory that builds it, called with encoder_kwargs (`models.build(cfg, frame_encoder=m)`)
+    frame_encoder: str = "cnn"
+    encoder_cell: int = 4  # sobel/hog/pixels: side in pixels of the square cells a frame is pooled over
+    hog_bins: int = 9  # hog: orientation bins over 0..180 degrees
+    encoder_kwargs: dict | None = None  # a user's encoder: keyword arguments of its factory (JSON values)
     # per-frame CNN: one block = conv -> [batch norm] -> activation -> [max pool]
     conv_channels: tuple[int, ...] = (32,)
     kernel_size: int = 3
@@ -129,7 +145,7 @@ class DCRNConfig:
             out.append(f"recurrent_gain={g!r} must be None (PyTorch's initialisation) or a number in (0, 10]")
         if not isinstance(self.drop_rate, numbers.Real) or not 0.0 <= self.drop_rate < 1.0:
             out.append(f"drop_rate={self.drop_rate!r} is outside [0, 1); use a value such as 0.0-0.5")
-        out += self._temporal_problems()
+        out += self._temporal_problems() + self._encoder_problems()
         if self.max_frames is not None and (not isinstance(self.max_frames, numbers.Integral)
                                             or self.max_frames < 1):
             out.append(f"max_frames={self.max_frames!r} must be None or a whole number >= 1")
@@ -139,7 +155,7 @@ class DCRNConfig:
                 out.append(f"{name} has {len(v)} values but in_chans={self.in_chans}; give one value per channel")
         if any(s <= 0 for s in self.std):
             out.append(f"std must be > 0 for every channel; got {list(self.std)}")
-        if not out:  # geometry only makes sense once the numbers themselves are valid
+        if not out and self.frame_encoder == "cnn":  # geometry only makes sense once the numbers are valid
             out += self._geometry_problems()
         return out
 
@@ -152,7 +168,32 @@ class DCRNConfig:
         since "default" uses "double" and "seed" "single".
         """
         uses = CELL_FIELDS.get(self.cell, ())
-        return tuple(f for f in TEMPORAL_FIELDS if f not in uses)
+        encoder = _ENCODER_USES.get(self.frame_encoder, ("encoder_kwargs",))  # a user's: only its kwargs
+        return tuple(f for f in TEMPORAL_FIELDS if f not in uses) + \
+            tuple(f for f in CNN_FIELDS + ENCODER_FIELDS if f not in encoder)
+
+    @property
+    def user_encoder(self) -> bool:
+        """frame_encoder names a user's factory ("package.module:qualname"), not a built-in encoder."""
+        return self.frame_encoder not in FRAME_ENCODERS
+
+    def _encoder_problems(self) -> list[str]:
+        """A frame encoder that cannot be built as configured, with the fix."""
+        out, enc = [], self.frame_encoder
+        if not isinstance(enc, str) or enc not in FRAME_ENCODERS and enc.count(":") != 1:
+            return [f"unknown frame_encoder {enc!r}; choose one of {list(FRAME_ENCODERS)}, or pass your own "
+                    f"nn.Module: models.build(config, frame_encoder=module)"]
+        if enc in HAND_CRAFTED:
+            for name, low in (("encoder_cell", 1), ("hog_bins", 2)):
+                v = getattr(self, name)
+                if not _is_int(v) or v < low:
+                    out.append(f"{name}={v!r} must be a whole number >= {low}")
+            if not out and _is_int(self.img_size) and self.encoder_cell > self.img_size:
+                out.append(f"encoder_cell={self.encoder_cell} is larger than the {self.img_size}-pixel frame; "
+                           f"use encoder_cell <= {self.img_size}")
+        if self.encoder_kwargs is not None and not isinstance(self.encoder_kwargs, dict):
+            out.append(f"encoder_kwargs={self.encoder_kwargs!r} must be None or a dict of the factory's arguments")
+        return out
 
     def _temporal_problems(self) -> list[str]:
         """What the chosen cell cannot do with the other temporal fields, each with its fix.

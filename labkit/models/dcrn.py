@@ -4,13 +4,16 @@ The stages, with their shapes, parameters and FLOPs, live in `stages.py`; this m
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import torch
 import torch.nn as nn
 
 from labkit.errors import LabkitError
 from .config import DCRNConfig
-from .stages import TEMPORAL, ConvEncoder, FrameReadout, Head, plan
+from .stages import TEMPORAL, FrameReadout, Head, encoder_stage, plan
+from .user_encoder import build_user_encoder, check_rebuildable, factory_name
 
 
 class DCRN(nn.Module):
@@ -18,25 +21,56 @@ class DCRN(nn.Module):
 
     forward(x (B, T, C, H, W) float, lengths (B,) or None) -> logits (B, num_classes).
     Split as encode_frames -> (B, T, F), temporal -> (B, D) (together forward_features),
-    forward_head -> (B, K). Modules: `blocks` (the CNN), `frame_readout`, the temporal module,
-    `head`. The temporal module is `temporal_module`, stored under `temporal_name`: `rnn` for
-    rnn/lstm/gru (the name old checkpoints hold), `tcn`, `attention` or `convlstm`; cell="none"
-    has none (`rnn` is None there). `temporal_stage` is its class in `stages.TEMPORAL`.
+    forward_head -> (B, K). Modules: the frame encoder, `frame_readout`, the temporal module,
+    `head`. The frame encoder is `frame_encoder`, stored under `frame_encoder_name`: `blocks`
+    for the CNN (config.frame_encoder="cnn"), `encoder` for a hand-crafted one or a user's
+    module (`blocks` is None then). The temporal module is `temporal_module`, stored under
+    `temporal_name`: `rnn` for rnn/lstm/gru (the name old checkpoints hold), `tcn`, `attention`
+    or `convlstm`; cell="none" has none (`rnn` is None there). `temporal_stage` and
+    `encoder_stage` are their classes (`stages.TEMPORAL`, `stages.ENCODERS`).
+
+    frame_encoder: a user's nn.Module to use as the frame encoder (frames (N, C, H, W) -> maps
+    (N, C', h, w) or vectors (N, F)); the config then records its factory (see `user_encoder.py`).
     """
 
-    def __init__(self, config: DCRNConfig):
+    def __init__(self, config: DCRNConfig, frame_encoder: nn.Module | None = None):
         super().__init__()
+        if frame_encoder is not None and not config.user_encoder:
+            config = config.replace(frame_encoder=factory_name(frame_encoder))
         self.config = config.validate()
-        shapes = plan(config)  # analytic: the sizes each stage hands on
-        self.frame_dim, self.feature_dim = shapes.frame_dim, shapes.feature_dim
-        self.temporal_stage = TEMPORAL[config.cell]
+        self.encoder_stage, self.temporal_stage = encoder_stage(config), TEMPORAL[config.cell]
         # the construction order (hence which draws of a seeded RNG each part gets) is that of
         # the first DCRN: blocks, temporal module, head; seeded models stay what they were
-        self.blocks = ConvEncoder(config)
+        encoder = self._build_encoder(frame_encoder)
+        shapes = plan(config, encoder=encoder)  # the sizes each stage hands on (analytic but for a user's module)
+        self.frame_dim, self.feature_dim = shapes.frame_dim, shapes.feature_dim
+        self.blocks = None
+        setattr(self, self.encoder_stage.attr, encoder)
         self.frame_readout = FrameReadout(self.temporal_stage.frame_readout(config))
         self.frame_drop = nn.Dropout(config.drop_rate)
-        setattr(self, self.temporal_stage.attr, self.temporal_stage.build(config, self.frame_dim))
+        setattr(self, self.temporal_stage.attr, self.temporal_stage.build(config, self.frame_dim, shapes.map_shape))
         self.head = Head(config, self.feature_dim)
+
+    def _build_encoder(self, module: nn.Module | None) -> nn.Module:
+        """The frame encoder: the module given, or one built from the config (a user's by its factory)."""
+        if module is not None:
+            if not isinstance(module, nn.Module):
+                raise LabkitError(f"frame_encoder must be an nn.Module; got {type(module).__name__}")
+            check_rebuildable(self.config.frame_encoder)
+            return module
+        if self.config.user_encoder:
+            return build_user_encoder(self.config)
+        return self.encoder_stage(self.config)
+
+    @property
+    def frame_encoder(self) -> nn.Module:
+        """The frame encoder's module: the CNN (`blocks`), a hand-crafted encoder or a user's module."""
+        return getattr(self, self.encoder_stage.attr)
+
+    @property
+    def frame_encoder_name(self) -> str:
+        """Its attribute name, as in `named_modules()` and the state dict: "blocks" or "encoder"."""
+        return self.encoder_stage.attr
 
     @property
     def temporal_module(self) -> nn.Module | None:
@@ -50,7 +84,7 @@ class DCRN(nn.Module):
 
     # ---- the stages ---------------------------------------------------------------------------
     def encode_frames(self, x: torch.Tensor) -> torch.Tensor:
-        """Per-frame CNN features: (B, T, C, H, W) -> (B, T, F), one conv call on B*T frames.
+        """Per-frame features: (B, T, C, H, W) -> (B, T, F), one encoder call on B*T frames.
 
         Frames run channels-last (the layout `preprocess` already yields, so this is free there):
         the CPU conv, pool and their backward passes are fastest in it and no layout copies
@@ -61,7 +95,8 @@ class DCRN(nn.Module):
             raise LabkitError(f"clips have {T} frames but this model takes at most max_frames="
                              f"{self.config.max_frames}; trim the clips or raise max_frames")
         x = x.reshape(B * T, *x.shape[2:]).contiguous(memory_format=torch.channels_last)  # (B*T, C, H, W)
-        f = self.frame_readout(self.blocks(x))  # (B*T, C', H', W') -> (B*T, F)
+        f = self.frame_encoder(x)  # (B*T, C', H', W'), or (B*T, F) from a user's module
+        f = self.frame_readout(f if f.dim() == 4 else f[:, :, None, None])  # (B*T, F)
         return self.frame_drop(f.reshape(B, T, -1))  # (B, T, F)
 
     def temporal(self, feats: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
@@ -91,7 +126,10 @@ class DCRN(nn.Module):
     # ---- raw clips in -----------------------------------------------------------------------
     @property
     def device(self) -> torch.device:
-        return next(self.parameters()).device
+        """Where the model runs: its first parameter's device, or a buffer's (a quantized model with a
+        hand-crafted encoder has no float parameters left), else the CPU."""
+        first = next(itertools.chain(self.parameters(), self.buffers()), None)
+        return first.device if first is not None else torch.device("cpu")
 
     def preprocess(self, clips) -> torch.Tensor:
         """uint8 clip(s) (T, H, W, C) or (N, T, H, W, C), numpy or tensor -> float (N, T, C, H, W).

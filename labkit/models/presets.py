@@ -42,10 +42,16 @@ def preset(name: str, num_classes: int = 10, seed: int | None = None, **override
     return build(preset_config(name, num_classes=num_classes, **overrides), seed=seed)
 
 
-def build(config: DCRNConfig, seed: int | None = None) -> DCRN:
-    """`DCRN(config)`, its initial weights drawn from `seed` when given (global RNG untouched)."""
+def build(config: DCRNConfig, seed: int | None = None, frame_encoder: torch.nn.Module | None = None) -> DCRN:
+    """`DCRN(config)`, its initial weights drawn from `seed` when given (global RNG untouched).
+
+    frame_encoder: your own nn.Module in the place of the CNN (frames (N, C, H, W) -> maps
+    (N, C', h, w) or vectors (N, F)); its weights are kept as they are, and the config records
+    its factory (its class, or the "package.module:qualname" already in config.frame_encoder,
+    called with config.encoder_kwargs) so that `runs.load` can build it again.
+    """
     if seed is None:
-        return DCRN(config)
+        return DCRN(config, frame_encoder)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return DCRN(config)
+        return DCRN(config, frame_encoder)

@@ -2,6 +2,9 @@
 
     frame encoder (CNN per frame) -> frame readout (map -> vector) -> temporal model -> head
 
+The frame encoder is the learned CNN here (`ConvEncoder`), a hand-crafted one (`encoders.py`)
+or a user's module (`user_encoder.py`): `ENCODERS` / `encoder_stage(cfg)`.
+
 Every stage has `plan(cfg, batch, frames, ...)`: the summary rows (`Layer`, counts for the
 whole batch) and the shape it hands on, computed from the config alone (no module is built, no
 forward pass runs). `DCRN` builds the modules and reads its feature sizes from the same plans;
@@ -43,25 +46,12 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from labkit.errors import LabkitError
 from .config import MONOTONE_ACTIVATIONS, DCRNConfig
+from .encoders import HAND_CRAFTED_ENCODERS
+from .rows import Layer
 from .sequence_layers import FFN_MULT, CausalConvBlock, ConvLSTM, FrameTransformer
+from .user_encoder import UserEncoder
 
 _ACT = {"relu": nn.ReLU, "gelu": nn.GELU, "elu": nn.ELU, "tanh": nn.Tanh}
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One row of `models.summary`: a layer's output shape and its counts for the whole batch.
-
-    `stored`: its output is a new tensor kept for backward (False for views and the last-state
-    readout, which cost no activation memory)."""
-
-    name: str
-    type: str
-    output_shape: tuple
-    params: int = 0
-    matmul_flops: int = 0
-    elementwise_flops: int = 0
-    stored: bool = True
 
 
 # ---- 1. frame encoder: a CNN on every frame --------------------------------------------------
@@ -100,7 +90,12 @@ def _pool_first(cfg: DCRNConfig) -> bool:
 
 
 class ConvEncoder(nn.Sequential):
-    """The per-frame CNN, `model.blocks`: ConvBlocks, (N, C, H, W) -> feature maps (N, C', H', W')."""
+    """The per-frame CNN, `model.blocks`: ConvBlocks, (N, C, H, W) -> feature maps (N, C', H', W').
+
+    As every frame encoder: `attr` (where the DCRN keeps it), `plan(cfg, batch, frames, module)`
+    -> (rows, map shape (C', H', W')) and `opaque_ops(cfg)` (as the temporal models')."""
+
+    attr = "blocks"
 
     def __init__(self, cfg: DCRNConfig):
         chans = (cfg.in_chans, *cfg.conv_channels)
@@ -108,7 +103,11 @@ class ConvEncoder(nn.Sequential):
                            for i, (a, b) in enumerate(zip(chans[:-1], chans[1:]))])
 
     @staticmethod
-    def plan(cfg: DCRNConfig, batch: int, frames: int) -> tuple[list[Layer], tuple[int, int, int]]:
+    def opaque_ops(cfg: DCRNConfig) -> None:
+        return None  # conv, batch norm, activation and pooling are all modules
+
+    @staticmethod
+    def plan(cfg: DCRNConfig, batch: int, frames: int, module=None) -> tuple[list[Layer], tuple[int, int, int]]:
         """Rows of every block ((B, T, C, H, W) outputs) and the map shape per frame (C', H', W')."""
         B, T, N = batch, frames, batch * frames
         rows, c, side, k = [], cfg.in_chans, cfg.img_size, cfg.kernel_size
@@ -131,6 +130,14 @@ class ConvEncoder(nn.Sequential):
             rows += (pool, act) if _pool_first(cfg) else (act, pool) if cfg.pool > 1 else (act,)
             c, side = c_out, pooled
         return rows, (c, side, side)
+
+
+ENCODERS = {"cnn": ConvEncoder, **HAND_CRAFTED_ENCODERS}
+
+
+def encoder_stage(cfg: DCRNConfig):
+    """The frame encoder's class: ConvEncoder, a hand-crafted one, or UserEncoder for a factory."""
+    return ENCODERS.get(cfg.frame_encoder, UserEncoder)
 
 
 # ---- 2. frame readout: a feature map -> one vector per frame ---------------------------------
@@ -221,8 +228,9 @@ class TemporalModel:
     """What every temporal model (one class per cell, in `TEMPORAL`) provides; static methods only.
 
     attr: the DCRN attribute that holds its module (`model.<attr>`, None where it has none);
-    build(cfg, in_dim) -> the module; forward(module, cfg, feats (B, T, F), lengths (B,) or None,
-    mask (B, T) or None) -> (B, D); plan(cfg, batch, frames, in_dim) -> (rows, D);
+    build(cfg, in_dim, map_shape) -> the module; forward(module, cfg, feats (B, T, F), lengths (B,)
+    or None, mask (B, T) or None) -> (B, D); plan(cfg, batch, frames, in_dim, map_shape) -> (rows,
+    D); map_shape is the frame encoder's (C, h, w) map, which only the ConvLSTM reads;
     frame_readout(cfg): the readout the DCRN applies to every frame's map before it;
     opaque_ops(cfg): a phrase naming the non-linear operations it computes where module hooks
     cannot see them (inside a fused layer, or as tensor ops in forward), or None.
@@ -244,7 +252,7 @@ class MeanOverTime(TemporalModel):
     (`model.rnn` stays None, as it always was for this cell)."""
 
     @staticmethod
-    def build(cfg: DCRNConfig, in_dim: int) -> None:
+    def build(cfg: DCRNConfig, in_dim: int, map_shape: tuple[int, int, int]) -> None:
         return None
 
     @staticmethod
@@ -252,7 +260,7 @@ class MeanOverTime(TemporalModel):
         return masked_mean(feats, mask)
 
     @staticmethod
-    def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int) -> tuple[list[Layer], int]:
+    def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int, map_shape: tuple[int, int, int]) -> tuple[list[Layer], int]:
         return [Layer("temporal", "mean over time", (batch, in_dim),
                       elementwise_flops=batch * frames * in_dim)], in_dim
 
@@ -305,7 +313,7 @@ class Recurrent(TemporalModel):
     valid frame ("last") or as the mean of its outputs over valid frames ("mean")."""
 
     @staticmethod
-    def build(cfg: DCRNConfig, in_dim: int) -> nn.RNNBase:
+    def build(cfg: DCRNConfig, in_dim: int, map_shape: tuple[int, int, int]) -> nn.RNNBase:
         rnn = _RNN[cfg.cell](in_dim, cfg.hidden_size, num_layers=cfg.num_layers, batch_first=True,
                              bidirectional=cfg.bidirectional, dropout=cfg.drop_rate if cfg.num_layers > 1 else 0.0)
         if cfg.cell == "lstm":
@@ -333,7 +341,7 @@ class Recurrent(TemporalModel):
         return h[-1]  # (B, H): state after the last valid frame
 
     @staticmethod
-    def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int) -> tuple[list[Layer], int]:
+    def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int, map_shape: tuple[int, int, int]) -> tuple[list[Layer], int]:
         dirs, H, N = 2 if cfg.bidirectional else 1, cfg.hidden_size, batch * frames
         biases, g = 1 if cfg.rnn_bias == "single" else 2, _GATES[cfg.cell]
         kind = f"{cfg.cell.upper()} {in_dim}->{H}" + (" x2 dirs" if dirs == 2 else "") + \
@@ -361,7 +369,7 @@ class TemporalConv(TemporalModel):
     attr = "tcn"
 
     @staticmethod
-    def build(cfg: DCRNConfig, in_dim: int) -> nn.Sequential:
+    def build(cfg: DCRNConfig, in_dim: int, map_shape: tuple[int, int, int]) -> nn.Sequential:
         H = cfg.hidden_size
         return nn.Sequential(*[CausalConvBlock(in_dim if i == 0 else H, H, cfg.temporal_kernel, 2 ** i, cfg.drop_rate)
                                for i in range(cfg.num_layers)])
@@ -372,7 +380,7 @@ class TemporalConv(TemporalModel):
         return read_over_time(out, cfg, lengths, mask)  # (B, H)
 
     @staticmethod
-    def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int) -> tuple[list[Layer], int]:
+    def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int, map_shape: tuple[int, int, int]) -> tuple[list[Layer], int]:
         """One row per block; its type names the receptive field so far in frames."""
         H, k, N = cfg.hidden_size, cfg.temporal_kernel, batch * frames
         rows, c, field = [], in_dim, 1
@@ -396,7 +404,7 @@ class SelfAttention(TemporalModel):
     attr = "attention"
 
     @staticmethod
-    def build(cfg: DCRNConfig, in_dim: int) -> FrameTransformer:
+    def build(cfg: DCRNConfig, in_dim: int, map_shape: tuple[int, int, int]) -> FrameTransformer:
         return FrameTransformer(in_dim, cfg.hidden_size, cfg.num_heads, cfg.num_layers, cfg.drop_rate)
 
     @staticmethod
@@ -404,7 +412,7 @@ class SelfAttention(TemporalModel):
         return read_over_time(encoder(feats, mask), cfg, lengths, mask)  # (B, T, D) -> (B, D)
 
     @staticmethod
-    def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int) -> tuple[list[Layer], int]:
+    def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int, map_shape: tuple[int, int, int]) -> tuple[list[Layer], int]:
         D, heads, N, ff = cfg.hidden_size, cfg.num_heads, batch * frames, FFN_MULT
         shape = (batch, frames, D)
         rows = [Layer("attention.proj", f"Linear {in_dim}->{D}", shape, params=in_dim * D + D,
@@ -423,11 +431,6 @@ class SelfAttention(TemporalModel):
         return "attention's query-key products and softmax (tensor products of two inputs, not modules)"
 
 
-def _map_shape(cfg: DCRNConfig) -> tuple[int, int, int]:
-    """(C, h, w) of one frame's feature map, from the config alone."""
-    return ConvEncoder.plan(cfg, 1, 1)[1]
-
-
 class ConvRecurrent(TemporalModel):
     """cell="convlstm": a convolutional LSTM over the frames' feature MAPS (`model.convlstm`).
 
@@ -444,8 +447,8 @@ class ConvRecurrent(TemporalModel):
         return "flatten"
 
     @staticmethod
-    def build(cfg: DCRNConfig, in_dim: int) -> ConvLSTM:
-        return ConvLSTM(_map_shape(cfg), cfg.hidden_size, cfg.temporal_kernel, cfg.num_layers,
+    def build(cfg: DCRNConfig, in_dim: int, map_shape: tuple[int, int, int]) -> ConvLSTM:
+        return ConvLSTM(map_shape, cfg.hidden_size, cfg.temporal_kernel, cfg.num_layers,
                         cfg.rnn_bias == "double", cfg.drop_rate, FrameReadout(cfg.frame_readout))
 
     @staticmethod
@@ -460,10 +463,10 @@ class ConvRecurrent(TemporalModel):
         return convlstm.readout(hidden)  # (B, D)
 
     @staticmethod
-    def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int) -> tuple[list[Layer], int]:
+    def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int, map_shape: tuple[int, int, int]) -> tuple[list[Layer], int]:
         """One row per layer (gates as in `Recurrent`, on every cell of the map), the choice of
         frame, then the frame readout of the hidden map."""
-        (C, h, w), H, k, N = _map_shape(cfg), cfg.hidden_size, cfg.temporal_kernel, batch * frames
+        (C, h, w), H, k, N = map_shape, cfg.hidden_size, cfg.temporal_kernel, batch * frames
         biases, rows = 1 if cfg.rnn_bias == "single" else 2, []
         for i in range(cfg.num_layers):
             c = C if i == 0 else H
@@ -514,17 +517,20 @@ class Head(nn.Sequential):
 @dataclass(frozen=True)
 class Plan:
     """The whole network for `batch` clips of `frames` frames: every layer's row in order, the
-    frame vector size F (into the temporal model) and the clip feature size D (into the head)."""
+    frame vector size F (into the temporal model), the clip feature size D (into the head) and
+    the frame encoder's map (C, h, w)."""
 
     layers: list[Layer]
     frame_dim: int
     feature_dim: int
+    map_shape: tuple[int, int, int]
 
 
-def plan(cfg: DCRNConfig, batch: int = 1, frames: int = 1) -> Plan:
-    """Plan every stage of `cfg` in order (analytic; the config must be valid)."""
+def plan(cfg: DCRNConfig, batch: int = 1, frames: int = 1, encoder: nn.Module | None = None) -> Plan:
+    """Plan every stage of `cfg` in order (analytic; the config must be valid). encoder: the
+    model's frame encoder module, which a user's encoder is measured on (else its factory builds one)."""
     stage = TEMPORAL[cfg.cell]
-    conv, map_shape = ConvEncoder.plan(cfg, batch, frames)
+    rows, map_shape = encoder_stage(cfg).plan(cfg, batch, frames, encoder)
     readout, frame_dim = FrameReadout.plan(stage.frame_readout(cfg), batch, frames, map_shape)
-    temporal, feature_dim = stage.plan(cfg, batch, frames, frame_dim)
-    return Plan(conv + readout + temporal + Head.plan(cfg, batch, feature_dim), frame_dim, feature_dim)
+    temporal, feature_dim = stage.plan(cfg, batch, frames, frame_dim, map_shape)
+    return Plan(rows + readout + temporal + Head.plan(cfg, batch, feature_dim), frame_dim, feature_dim, map_shape)

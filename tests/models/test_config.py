@@ -85,13 +85,29 @@ def test_the_new_cells_accept_what_they_can_honour():
     assert DCRNConfig(cell="lstm", num_heads=3, temporal_kernel=4).problems() == []  # fields it does not use
 
 
+ENCODER = ("encoder_cell", "hog_bins", "encoder_kwargs")  # what the CNN ignores
+
+
 def test_unused_fields_name_what_each_cell_ignores():
-    assert DCRNConfig(cell="gru").unused_fields() == ("temporal_kernel", "num_heads")
-    assert DCRNConfig(cell="tcn").unused_fields() == ("bidirectional", "rnn_bias", "num_heads", "recurrent_gain")
+    assert DCRNConfig(cell="gru").unused_fields() == ("temporal_kernel", "num_heads", *ENCODER)
+    assert DCRNConfig(cell="tcn").unused_fields() == ("bidirectional", "rnn_bias", "num_heads", "recurrent_gain",
+                                                      *ENCODER)
     assert DCRNConfig(cell="attention").unused_fields() == ("bidirectional", "rnn_bias", "temporal_kernel",
-                                                            "recurrent_gain")
-    assert DCRNConfig(cell="convlstm").unused_fields() == ("bidirectional", "num_heads", "recurrent_gain")
+                                                            "recurrent_gain", *ENCODER)
+    assert DCRNConfig(cell="convlstm").unused_fields() == ("bidirectional", "num_heads", "recurrent_gain", *ENCODER)
     assert "hidden_size" in DCRNConfig(cell="none").unused_fields()
+
+
+def test_unused_fields_name_what_each_frame_encoder_ignores():
+    cnn = ("conv_channels", "kernel_size", "padding", "stem_stride", "pool", "batch_norm", "activation")
+
+    def unused(encoder):
+        return DCRNConfig(frame_encoder=encoder).unused_fields()[2:]  # after the GRU's two
+
+    assert unused("sobel") == (*cnn, "hog_bins", "encoder_kwargs")
+    assert unused("hog") == (*cnn, "encoder_kwargs")
+    assert unused("pixels") == (*cnn, "hog_bins", "encoder_kwargs")
+    assert unused("my.pkg:Net") == (*cnn, "encoder_cell", "hog_bins")
 
 
 def test_suggested_limits_are_exactly_the_largest_valid_values():

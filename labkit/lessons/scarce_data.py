@@ -1,0 +1,74 @@
+"""Lesson: how accuracy grows with labelled clips, and what augmentation is worth when they are few.
+
+Settings: `direction`, 16 frames of 32 x 32 pixels; labelled training sets of 2, 10 and 50
+clips per class (1, 2, 5, 10, 25, 50 and 100 in full mode) drawn per seed from a pool of 800
+(the smaller sets of a seed are part of its larger ones, so a curve shows what adding clips
+does); 400 fresh clips to test on; the `default` preset; Adam 3e-3, batch 16, about 150 updates
+whatever the set's size (the epochs follow: many passes over a few clips, few over many), no
+validation set (labels are what is scarce; the best epoch is the best training accuracy); with
+and without augmentation (`data.augment_for`: shifts, brightness and contrast, the same for
+every frame; no flips, which would change the direction); 3 seeds (5 in full mode).
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pandas as pd
+
+from labkit import data, runs, train
+
+from .claims import gap
+from .result import LessonResult, lessons_root, test_accuracy
+
+QUICK = dict(per_class=(2, 10, 50), seeds=(0, 1, 2))
+FULL = dict(per_class=(1, 2, 5, 10, 25, 50, 100), seeds=(0, 1, 2, 3, 4))
+DATA = dict(task="direction", frames=16, size=32, pool=800, test_n=400)
+TRAIN = dict(batch_size=16, lr=3e-3)
+UPDATES = 150
+CHANCE = 1 / 8
+
+
+def nested_subsets(pool, sizes, seed: int) -> dict:
+    """{k: the first k clips of every class of `pool` in an order drawn by `seed`}: nested sets."""
+    rng = np.random.default_rng(seed)
+    orders = [rng.permutation(np.flatnonzero(pool.labels == c)) for c in range(pool.num_classes)]
+    return {k: data.subset(pool, np.concatenate([o[:k] for o in orders])) for k in sizes}
+
+
+def epochs_for(clips: int) -> int:
+    """Epochs that give about UPDATES updates of TRAIN's batch on `clips` clips."""
+    return max(1, math.ceil(UPDATES / math.ceil(clips / TRAIN["batch_size"])))
+
+
+def learning_curves(quick: bool = False, root=None, progress: bool = True) -> LessonResult:
+    """Test accuracy against labelled clips per class, with and without augmentation, over seeds."""
+    start, p = time.perf_counter(), QUICK if quick else FULL
+    make = lambda n, seed: data.synthetic(DATA["task"], n=n, frames=DATA["frames"], size=DATA["size"],  # noqa: E731
+                                          seed=seed)
+    pool, te = make(DATA["pool"], 0), make(DATA["test_n"], 1000)
+    tables = []
+    for seed in p["seeds"]:
+        for k, labelled in nested_subsets(pool, p["per_class"], seed).items():
+            table = train.sweep("default", labelled, None, {"augment": [False, True], "seed": [seed]},
+                                lessons_root(root) / "learning_curves" / f"per_class={k}", progress=progress,
+                                epochs=epochs_for(len(labelled)), **TRAIN)
+            tables.append(table.assign(per_class=k, test_accuracy=test_accuracy(table, te)))
+    table = pd.concat(tables, ignore_index=True)
+    summary = runs.summarize(table, by=["augment", "per_class"], metric="test_accuracy")
+    return LessonResult("learning_curves", "Learning curves: accuracy against labelled clips, with augmentation",
+                        {**p, **DATA, **TRAIN, "updates": UPDATES, "quick": quick}, table, summary,
+                        _claims(table, p), seconds=time.perf_counter() - start)
+
+
+def _claims(table: pd.DataFrame, p: dict) -> list:
+    def acc(k, augment):
+        return table[(table.per_class == k) & (table.augment == augment)]["test_accuracy"].to_numpy()
+
+    name, few, many = "learning_curves", min(p["per_class"]), max(p["per_class"])
+    return [gap(name, f"more labels, better: with {many} labelled clips per class the model beats {few} per class "
+                      f"by more than 0.3 test accuracy (without augmentation)", acc(many, False), acc(few, False), 0.3,
+                (f"{many} per class", f"{few} per class")),
+            gap(name, f"with {many} labelled clips per class augmentation keeps that lead over {few} per class",
+                acc(many, True), acc(few, True), 0.3, (f"{many} per class", f"{few} per class"))]
