@@ -11,13 +11,17 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from labkit.errors import LabkitError
-from .clips import _check_clips, play_controls, png_uri
+from .clips import _check_clips, join_frames, layout_strip, play_controls, png_uri, strip_grid, text_px
 
-# transparent where attribution is ~0, so the frame shows through
-ABS_SCALE = [[0.0, "rgba(255,255,0,0)"], [0.25, "rgba(255,220,0,0.45)"], [0.6, "rgba(255,120,0,0.8)"],
-             [1.0, "rgba(200,0,0,1)"]]
-SIGNED_SCALE = [[0.0, "rgba(5,48,97,1)"], [0.3, "rgba(67,147,195,0.7)"], [0.5, "rgba(255,255,255,0)"],
-                [0.7, "rgba(214,96,77,0.7)"], [1.0, "rgba(103,0,31,1)"]]
+# Colours no built-in task draws (order's flashes and recall's squares are red, blue, green,
+# yellow), from ColorBrewer's BrBG, which stays readable with every common colour-vision
+# deficiency: |attribution| is one teal ramp, light to dark, transparent where it is ~0 so the
+# frame shows through; signed is teal for evidence for the class, brown against it.
+ABS_SCALE = [[0.0, "rgba(199,234,229,0)"], [0.3, "rgba(128,205,193,0.6)"], [1.0, "rgba(53,151,143,1)"]]
+SIGNED_SCALE = [[0.0, "rgba(140,81,10,1)"], [0.3, "rgba(191,129,45,0.7)"], [0.5, "rgba(245,245,245,0)"],
+                [0.7, "rgba(128,205,193,0.7)"], [1.0, "rgba(53,151,143,1)"]]
+SIGNED_NAMES = ("teal", "brown")  # the colours of evidence for and against, for legends and labels
+COLORBAR_PX = 90  # room right of a strip for the colour bar and its title
 BAR, BAR_ON, EVIDENCE = "#9ecae1", "#08519c", "#d62728"
 
 
@@ -78,7 +82,7 @@ def saliency_overlay(clip, maps, frame_scores=None, index: int = 0, frame: int =
 
     clip: uint8 (T, H, W, C) (or a batch, with `index`). maps: an `explain.Attribution` or an
     array (T, H, W) / (N, T, H, W) of signed attributions; frame_scores: (T,) or (N, T).
-    signed=True shows positive (red) and negative (blue) evidence; False shows |attribution|.
+    signed=True shows evidence for the class (teal) and against it (brown); False shows |attribution|.
     Traces: 0 frame image, 1 heatmap, 2 frame bars. `fig.frames[t]` restyles all three for frame t.
     controls=False leaves out plotly's play button and slider (for a widget that drives the frames).
     """
@@ -122,41 +126,29 @@ def saliency_strip(clip, attributions: dict, index: int = 0, every: int = 1, sig
                    columns: int | None = None) -> go.Figure:
     """Every frame side by side with its heatmap, one row per method: methods compared at a glance.
 
-    attributions: {name: explain.Attribution or maps (T, H, W)/(N, T, H, W)}. columns: frames
-    per row (None: all); a longer clip wraps onto further rows, each labelled with the frames
-    it holds, so a long clip stays readable on a page instead of shrinking. Each row is one
-    go.Image (frames joined with white gaps) plus one go.Heatmap (0, i.e. transparent, in the
-    gaps) — two traces per row.
+    attributions: {name: explain.Attribution or maps (T, H, W)/(N, T, H, W)}. The strip fits a
+    notebook's output as `viz.clip_strip` does: a clip too long for one row at a readable size
+    (or longer than `columns` frames) wraps onto further rows, every frame labelled. Each row is
+    one go.Image (frames joined with white gaps) plus one go.Heatmap (0, i.e. transparent, in
+    the gaps) — two traces per row.
     """
-    fig = go.Figure()
-    labels = []
-    for name, attr in attributions.items():
-        frames, maps, _, _ = _unpack(clip, attr, None, index)
+    rows = [(name, *_unpack(clip, attr, None, index)[:2]) for name, attr in attributions.items()]
+    t, h, w = rows[0][1][::every].shape[:3]
+    left = text_px(max(attributions, key=len)) + 16
+    grid = strip_grid(t, w, gap, left + COLORBAR_PX, columns)
+    fig, placed = go.Figure(), []
+    for name, frames, maps in rows:
         frames, z = frames[::every], _scaled(maps, signed)[::every]
-        t, h, w, _ = frames.shape
-        per_row, pitch = min(columns or t, t), w + gap
-        for start in range(0, t, per_row):
-            shown = range(start, min(start + per_row, t))
-            img = np.full((h, per_row * pitch - gap, 3), 255, np.uint8)
-            heat = np.zeros((h, per_row * pitch - gap), np.int8)
-            for k in shown:
-                x = (k - start) * pitch
-                img[:, x:x + w], heat[:, x:x + w] = frames[k], z[k]
-            y0 = len(labels) * (h + gap)
-            fig.add_trace(go.Image(source=png_uri(img), x0=0, y0=y0, hoverinfo="skip", name=name))
-            fig.add_trace(_heat(heat, signed, opacity, y0=y0, dy=1, x0=0, dx=1, name=name, showscale=not labels))
-            span = f"t={shown[0] * every}–{shown[-1] * every}" if per_row < t else ""
-            labels.append("<br>".join(part for part in (name if start == 0 else "", span) if part))
-    wrapped = per_row < t
-    fig.update_xaxes(tickvals=[k * pitch + w / 2 for k in range(per_row)],
-                     ticktext=[f"t={k * every}" for k in range(per_row)], showticklabels=not wrapped,
-                     showgrid=False, zeroline=False)
-    fig.update_yaxes(tickvals=[r * (h + gap) + h / 2 for r in range(len(labels))], ticktext=labels,
-                     autorange="reversed", scaleanchor="x", showgrid=False, zeroline=False)
-    width = min(1200, 120 + per_row * 80)
-    fig.update_layout(title=title, width=width, height=100 + len(labels) * (width - 120) / per_row,
-                      template="plotly_white", margin=dict(l=110, r=10, t=40 if title else 10, b=10 if wrapped else 30))
-    return fig
+        for span in grid.spans():
+            y0 = len(placed) * grid.row_pitch(h)
+            fig.add_trace(go.Image(source=png_uri(join_frames(frames, grid, span, 255)), x0=0, y0=y0,
+                                   hoverinfo="skip", name=name))
+            fig.add_trace(_heat(join_frames(z, grid, span, 0), signed, opacity, y0=y0, dy=1, x0=0, dx=1, name=name,
+                                showscale=not placed))
+            placed.append((name if span.start == 0 else "", span))
+    fig.update_layout(template="plotly_white")
+    margin = dict(l=left, r=COLORBAR_PX, t=40 if title else 10, b=10 if grid.wrapped else 30)
+    return layout_strip(fig, grid, h, placed, lambda k: f"t={k * every}", margin, title)
 
 
 def _importance_bars(scores: np.ndarray, colors) -> go.Bar:

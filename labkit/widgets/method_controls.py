@@ -1,5 +1,6 @@
 """Controls for one attribution method, built from `explain.methods()` parameter specs
-(as Captum Insights did): IntSlider / FloatSlider / Checkbox / Dropdown per ParamSpec."""
+(as Captum Insights did): IntSlider / FloatSlider / Checkbox / Dropdown per ParamSpec; only the
+methods that can explain the model at hand are offered (`offered_methods`)."""
 from __future__ import annotations
 
 import ipywidgets as W
@@ -7,8 +8,8 @@ import ipywidgets as W
 from labkit.errors import LabkitError
 from .. import explain
 
-_STYLE = {"description_width": "120px"}
-_LAYOUT = dict(width="330px")
+_STYLE = {"description_width": "90px"}
+_LAYOUT = dict(width="360px")  # room for the longest method label beside its description
 SLIDER_SPAN = 256  # int ranges wider than this get a text box instead of a slider
 
 
@@ -31,6 +32,19 @@ def param_widget(spec: explain.ParamSpec) -> W.Widget | None:
         return W.FloatSlider(value=spec.default, min=spec.low, max=spec.high, step=(spec.high - spec.low) / 100,
                              continuous_update=False, **kw)
     raise LabkitError(f"parameter {spec.name!r} has unknown type {spec.type!r}")
+
+
+def offered_methods(model) -> tuple[list, dict[str, str]]:
+    """The method specs that can explain `model` (`MethodSpec.applies`), in display order, and
+    {name: why not} for the others (e.g. DeepLift on a GRU)."""
+    offered, refused = [], {}
+    for spec in explain.methods():
+        reason = spec.applies(model)
+        if reason is None:
+            offered.append(spec)
+        else:
+            refused[spec.name] = reason
+    return offered, refused
 
 
 class MethodControls(W.VBox):

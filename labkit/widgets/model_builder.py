@@ -1,8 +1,10 @@
 """`ModelBuilder`: sliders and dropdowns over a `DCRNConfig`, with its cost updated on every move.
 
-Every change re-runs `models.summary` (analytic, ~1 ms) and redraws the layer table, the totals
-and the parameter/FLOP bars; an invalid combination shows the config's own error message
-instead of a traceback. `.config` and `.build_model()` hand the result back.
+Every change re-runs `models.summary` (analytic, ~1 ms), and that one summary is the source of
+the three views: the totals, the layer table and the parameter/FLOP bars, all listing layers in
+the order the model computes them. An invalid combination shows the config's own error message
+instead of a traceback and greys out every view (they still show the last valid model, and say
+so). `.config` and `.build_model()` hand the result back.
 """
 from __future__ import annotations
 
@@ -14,13 +16,19 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .. import models, viz
+from ..viz.model import order_notes
 from .html_table import html_table
-from ..models.config import ACTIVATIONS, CELLS, FRAME_READOUTS, TEMPORAL_FIELDS, TEMPORAL_READOUTS
+from ..models.config import ACTIVATIONS, CELLS, FRAME_READOUTS, RNN_BIASES, TEMPORAL_FIELDS, TEMPORAL_READOUTS
 
 CHANNELS = (4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 HIDDEN = (8, 16, 32, 64, 96, 128, 192, 256, 384, 512)
 HEAD = (0, 16, 32, 64, 128, 256)
 HEADS = (1, 2, 4, 8, 16)
+GAINS = (0.5, 0.9, 1.0, 1.1, 1.5, 2.0)
+DEFAULT_GAIN = 0.0  # the recurrent-gain option that means None (PyTorch's initialisation); a gain is > 0
+STALE = "labkit-stale"  # CSS class of a view that shows the last valid model, not the current controls
+# (ipywidgets' Layout has no opacity: a class and this one style rule grey the views out)
+STALE_STYLE = f"<style>.{STALE} {{opacity: 0.35; filter: grayscale(1);}}</style>"
 SIZES = (16, 32, 48, 64, 96, 128)
 TRAIN_BATCH = 32  # the batch the "training step" figure is quoted for
 _WIDE = dict(style={"description_width": "110px"}, layout=W.Layout(width="330px"))
@@ -28,6 +36,17 @@ _WIDE = dict(style={"description_width": "110px"}, layout=W.Layout(width="330px"
 
 def _options(values, current) -> list:
     return sorted({*values, current})
+
+
+def _gain_options(current) -> list:
+    """(label, value) options of the recurrent gain; DEFAULT_GAIN stands for None."""
+    gains = sorted({*GAINS, *([current] if current else [])})
+    return [("PyTorch's init", DEFAULT_GAIN), *[(f"orthogonal x {g:g}", g) for g in gains]]
+
+
+def _toggles(options, value, description: str) -> W.ToggleButtons:
+    return W.ToggleButtons(options=options, value=value, description=description,
+                           style={"description_width": "110px", "button_width": "auto"})
 
 
 def _cnn_controls(config: models.DCRNConfig, frames: int, max_blocks: int) -> dict:
@@ -44,28 +63,28 @@ def _cnn_controls(config: models.DCRNConfig, frames: int, max_blocks: int) -> di
                            description="max pool", **_WIDE)
     c["batch_norm"] = W.Checkbox(value=config.batch_norm, description="batch norm", indent=False)
     c["activation"] = W.Dropdown(options=list(ACTIVATIONS), value=config.activation, description="activation", **_WIDE)
-    c["frame_readout"] = W.ToggleButtons(options=list(FRAME_READOUTS), value=config.frame_readout,
-                                         description="frame readout", style={"description_width": "110px",
-                                                                             "button_width": "auto"})
+    c["frame_readout"] = _toggles(list(FRAME_READOUTS), config.frame_readout, "frame readout")
     return c
 
 
 def _temporal_controls(config: models.DCRNConfig) -> dict:
     """The controls of the temporal model and the classifier head."""
     c = {}
-    c["cell"] = W.ToggleButtons(options=list(CELLS), value=config.cell, description="cell",
-                                style={"description_width": "110px", "button_width": "auto"})
+    c["cell"] = _toggles(list(CELLS), config.cell, "cell")
     c["hidden_size"] = W.SelectionSlider(options=_options(HIDDEN, config.hidden_size), value=config.hidden_size,
                                          description="hidden size", **_WIDE)
     c["num_layers"] = W.IntSlider(value=config.num_layers, min=1, max=4, description="layers", **_WIDE)
     c["bidirectional"] = W.Checkbox(value=config.bidirectional, description="bidirectional", indent=False)
-    c["temporal_readout"] = W.ToggleButtons(options=list(TEMPORAL_READOUTS), value=config.temporal_readout,
-                                            description="temporal readout",
-                                            style={"description_width": "110px", "button_width": "auto"})
+    c["temporal_readout"] = _toggles(list(TEMPORAL_READOUTS), config.temporal_readout, "temporal readout")
     c["temporal_kernel"] = W.IntSlider(value=config.temporal_kernel, min=1, max=9, description="temporal kernel",
                                        tooltip="tcn: frames per causal convolution; convlstm: k x k (odd)", **_WIDE)
     c["num_heads"] = W.Dropdown(options=_options(HEADS, config.num_heads), value=config.num_heads,
                                 description="attention heads", **_WIDE)
+    c["rnn_bias"] = _toggles(list(RNN_BIASES), config.rnn_bias, "gate biases")
+    c["rnn_bias"].tooltip = "single: one bias per gate (Keras); double: PyTorch's b_ih + b_hh"
+    c["recurrent_gain"] = W.Dropdown(options=_gain_options(config.recurrent_gain),
+                                     value=config.recurrent_gain or DEFAULT_GAIN, description="recurrent gain",
+                                     tooltip="rnn/lstm/gru: hidden-to-hidden weights orthogonal x gain", **_WIDE)
     c["drop_rate"] = W.FloatSlider(value=config.drop_rate, min=0.0, max=0.9, step=0.05, description="dropout",
                                    readout_format=".2f", **_WIDE)
     c["head_hidden"] = W.Dropdown(options=_options(HEAD, config.head_hidden), value=config.head_hidden,
@@ -79,10 +98,14 @@ class ModelBuilder(W.VBox):
 
     ModelBuilder(config=None, num_classes=None, frames=16, max_blocks=5, diagram=True)
     config: a DCRNConfig, a preset name ("seed", "default", "frame-only") or None (= "default").
+    The cell control offers every cell; the controls a cell does not use are disabled
+    (`DCRNConfig.unused_fields`). With cell "none" the temporal readout shows what the model does
+    (a mean over time).
     Attributes: `.config` (DCRNConfig; raises ValueError while the controls are invalid),
     `.summary` (ModelSummary or None), `.error` (str or None), `.controls` (name -> widget),
     `.table` (HTML), `.totals` (HTML), `.message` (HTML), `.figure` (FigureWidget or None; redrawn
-    while its tab in `.view` is selected).
+    while its tab in `.view` is selected), `.diagram` (the Box holding it), `.shown` (the
+    ModelSummary the three views show: the last valid one; greyed out while the controls are invalid).
     `.build_model()` -> DCRN; `.set_config(cfg)` loads a config into the controls;
     `.on_change(fn)` calls fn(builder) after every update.
     """
@@ -97,8 +120,7 @@ class ModelBuilder(W.VBox):
         self._base = config  # fields without a control (mean/std, max_frames, ...) come from here
         self._holding = False
         self._callbacks = []
-        self.summary = None
-        self.error = None
+        self.summary, self.error, self._shown, self._diagram_stale = None, None, None, False
         c = self.controls = {"preset": W.Dropdown(options=["custom", *models.PRESETS], value=preset,
                                                   description="preset", **_WIDE)}
         c.update(_cnn_controls(config, frames, max_blocks))
@@ -106,23 +128,23 @@ class ModelBuilder(W.VBox):
         self.channel_controls = [W.Dropdown(options=list(CHANNELS), value=32, description=f"block {i + 1}",
                                             style={"description_width": "50px"}, layout=W.Layout(width="125px"))
                                  for i in range(max_blocks)]
-
+        # what cell "none" does instead of a readout, in place of the (unused) readout buttons
+        self.fixed_readout = _toggles(["mean over time"], "mean over time", "temporal readout")
+        self.fixed_readout.disabled = True
         self.totals = W.HTML()
         self.message = W.HTML(layout=W.Layout(display="none"))
         self.table = W.HTML(layout=W.Layout(overflow="auto"))
         self.figure = go.FigureWidget(viz.model_diagram(models.summary(config, frames=frames))) if diagram else None
-
-        cnn = W.VBox([W.HTML("<b>per-frame CNN</b>"), c["img_size"], c["frames"], c["blocks"],
-                      W.HBox(self.channel_controls, layout=W.Layout(flex_flow="row wrap", width="330px")),
-                      c["kernel_size"], c["padding"], c["pool"], c["activation"], c["batch_norm"], c["frame_readout"]])
-        rnn = W.VBox([W.HTML("<b>over time</b>"), c["cell"], c["hidden_size"], c["num_layers"], c["bidirectional"],
-                      c["temporal_readout"], c["temporal_kernel"], c["num_heads"], W.HTML("<b>classifier</b>"),
-                      c["drop_rate"], c["head_hidden"], c["num_classes"]])
-        tabs = [self.table] + ([self.figure] if diagram else [])
-        self.view = W.Tab(children=tabs, titles=["layers", "diagram"][:len(tabs)])
-        self._diagram_stale = False
-        super().__init__([c["preset"], W.HBox([cnn, rnn]), self.message, self.totals, self.view])
+        self.diagram = W.Box([self.figure]) if diagram else None
+        self.view = W.Tab(children=[self.table] + ([self.diagram] if diagram else []),
+                          titles=["layers", "diagram"][:1 + diagram])
+        super().__init__([W.HTML(STALE_STYLE), c["preset"], self._control_panel(), self.message, self.totals,
+                          self.view])
         self.add_class("labkit-model-builder")
+        for view, name in ((self.message, "message"), (self.totals, "totals"), (self.table, "layer-table"),
+                           (self.diagram, "diagram")):
+            if view is not None:
+                view.add_class(f"labkit-builder-{name}")  # for the browser tests and custom CSS
 
         self.set_config(config)
         for name, w in c.items():
@@ -131,10 +153,23 @@ class ModelBuilder(W.VBox):
             w.observe(self._on_control, names="value")
         self.view.observe(lambda _: self._draw_diagram(), names="selected_index")
 
+    def _control_panel(self) -> W.HBox:
+        """The CNN's controls (left) beside the temporal model's and the classifier's (right)."""
+        c = self.controls
+        cnn = W.VBox([W.HTML("<b>per-frame CNN</b>"), c["img_size"], c["frames"], c["blocks"],
+                      W.HBox(self.channel_controls, layout=W.Layout(flex_flow="row wrap", width="330px")),
+                      c["kernel_size"], c["padding"], c["pool"], c["activation"], c["batch_norm"], c["frame_readout"]])
+        rnn = W.VBox([W.HTML("<b>over time</b>"), c["cell"], c["hidden_size"], c["num_layers"], c["bidirectional"],
+                      c["temporal_readout"], self.fixed_readout, c["temporal_kernel"], c["num_heads"], c["rnn_bias"],
+                      c["recurrent_gain"], W.HTML("<b>classifier</b>"), c["drop_rate"], c["head_hidden"],
+                      c["num_classes"]])
+        return W.HBox([cnn, rnn])
+
     # ---- reading and writing the controls -----------------------------------------------------
     def _read(self) -> models.DCRNConfig:
         c = self.controls
         chans = tuple(w.value for w in self.channel_controls[:c["blocks"].value])
+        gain = c["recurrent_gain"].value
         return self._base.replace(
             img_size=c["img_size"].value, conv_channels=chans, kernel_size=c["kernel_size"].value,
             padding=c["padding"].value, pool=c["pool"].value, batch_norm=c["batch_norm"].value,
@@ -142,6 +177,7 @@ class ModelBuilder(W.VBox):
             hidden_size=c["hidden_size"].value, num_layers=c["num_layers"].value,
             bidirectional=c["bidirectional"].value, temporal_readout=c["temporal_readout"].value,
             temporal_kernel=c["temporal_kernel"].value, num_heads=c["num_heads"].value,
+            rnn_bias=c["rnn_bias"].value, recurrent_gain=None if gain == DEFAULT_GAIN else gain,
             drop_rate=round(c["drop_rate"].value, 4), head_hidden=c["head_hidden"].value,
             num_classes=c["num_classes"].value)
 
@@ -170,9 +206,11 @@ class ModelBuilder(W.VBox):
             c["hidden_size"].options = _options(HIDDEN, config.hidden_size)
             c["head_hidden"].options = _options(HEAD, config.head_hidden)
             c["num_heads"].options = _options(HEADS, config.num_heads)
+            c["recurrent_gain"].options = _gain_options(config.recurrent_gain)
+            c["recurrent_gain"].value = config.recurrent_gain or DEFAULT_GAIN
             for name in ("img_size", "kernel_size", "padding", "pool", "batch_norm", "activation", "frame_readout",
                          "cell", "hidden_size", "num_layers", "bidirectional", "temporal_readout", "temporal_kernel",
-                         "num_heads", "drop_rate", "head_hidden", "num_classes"):
+                         "num_heads", "rnn_bias", "drop_rate", "head_hidden", "num_classes"):
                 c[name].value = getattr(config, name)
 
     def _on_preset(self, change) -> None:
@@ -187,6 +225,11 @@ class ModelBuilder(W.VBox):
         self._update()
 
     # ---- the live view --------------------------------------------------------------------------
+    @property
+    def shown(self):
+        """The ModelSummary the totals, the table and the diagram show (None before any valid one)."""
+        return None if self._shown is None else self._shown[0]
+
     def _update(self) -> None:
         if self._holding:
             return
@@ -199,21 +242,50 @@ class ModelBuilder(W.VBox):
             summary = models.summary(config, frames=c["frames"].value)
         except (ValueError, TypeError) as e:
             self.summary, self.error = None, str(e)
-            self.message.value = (f'<div style="color:#a40000;background:#fdecea;border-left:4px solid #a40000;'
-                                  f'padding:6px 10px">⚠ {html.escape(str(e))}</div>')
-            self.message.layout.display = None
-            self.table.layout.opacity = "0.4"  # the last valid table stays, faded
+            self._show_invalid(str(e))
         else:
             self.summary, self.error = summary, None
-            self.message.layout.display = "none"
-            self.message.value = ""
-            self.table.layout.opacity = "1"
-            self.totals.value = _totals_html(summary, config, c["frames"].value)
-            self.table.value = _table_html(summary)
-            self._diagram_stale = True
-            self._draw_diagram()
+            self._shown = (summary, config, c["frames"].value)
+            self._show_valid()
+        self._show_readout()
         for fn in self._callbacks:
             fn(self)
+
+    def _show_valid(self) -> None:
+        """Totals, table and (when shown) diagram from the one new summary, at full strength."""
+        summary, config, frames = self._shown
+        self.message.layout.display = "none"
+        self.message.value = ""
+        self.totals.value = _totals_html(summary, config, frames)
+        self.table.value = _table_html(summary)
+        self._diagram_stale = True
+        self._grey_views(False)
+        self._draw_diagram()
+
+    def _show_invalid(self, error: str) -> None:
+        """The config's message; every view greyed out (they show the last valid model)."""
+        stale = " The greyed-out figures below are the last valid model's, not these settings." \
+            if self._shown is not None else ""
+        self.message.value = (f'<div style="color:#a40000;background:#fdecea;border-left:4px solid #a40000;'
+                              f'padding:6px 10px">⚠ {html.escape(error)}<i>{stale}</i></div>')
+        self.message.layout.display = None
+        self._grey_views(True)
+
+    def _grey_views(self, grey: bool) -> None:
+        for view in (self.totals, self.table, self.diagram):
+            if view is not None:
+                (view.add_class if grey else view.remove_class)(STALE)
+
+    def _show_readout(self) -> None:
+        """Cell "none" has no readout choice: show what its summary says it does instead."""
+        c = self.controls
+        fixed = c["cell"].value == "none"
+        c["temporal_readout"].layout.display = "none" if fixed else None
+        self.fixed_readout.layout.display = None if fixed else "none"
+        if fixed and self.summary is not None:
+            rows = self.summary.table[self.summary.table["layer"] == "temporal"]
+            if len(rows):
+                self.fixed_readout.options = [str(rows["type"].iloc[0])]
 
     def _grey_out_unused(self) -> None:
         """Disable the temporal controls the chosen cell ignores (`DCRNConfig.unused_fields`). A
@@ -221,19 +293,21 @@ class ModelBuilder(W.VBox):
         c = self.controls
         unused = self._read().unused_fields()
         for name in TEMPORAL_FIELDS:
-            if name in c:  # rnn_bias has no control
-                c[name].disabled = name in unused and not (name == "bidirectional" and c[name].value)
+            c[name].disabled = name in unused and not (name == "bidirectional" and c[name].value)
 
     def _draw_diagram(self) -> None:
-        """Redraw the diagram only while its tab shows: plotly's validation costs ~50 ms, the
-        table ~2 ms, and sliders fire on every step of a drag."""
-        if self.figure is None or not self._diagram_stale or self.view.selected_index != 1 or self.summary is None:
+        """Redraw the diagram from `.shown` only while its tab shows: plotly's validation costs
+        ~50 ms, the table ~2 ms, and sliders fire on every step of a drag."""
+        if self.figure is None or self._shown is None or not self._diagram_stale or self.view.selected_index != 1:
             return
-        fresh = viz.model_diagram(self.summary)
+        fresh = viz.model_diagram(self._shown[0])
         with self.figure.batch_update():
             for old, new in zip(self.figure.data, fresh.data):
                 old.update(x=new.x, y=new.y, text=new.text, customdata=new.customdata)
             self.figure.layout.title = fresh.layout.title
+            for axis in ("xaxis", "xaxis2"):  # bars at 0, 1, ...: the layer names are the tick labels
+                self.figure.layout[axis].update(tickvals=fresh.layout[axis].tickvals,
+                                                ticktext=fresh.layout[axis].ticktext)
         self._diagram_stale = False
 
     def on_change(self, fn) -> None:
@@ -270,11 +344,16 @@ def _totals_html(summary, config, frames: int) -> str:
 
 
 def _table_html(summary) -> str:
+    """The layer table, in the order the model computes; a note where print(model) lists otherwise."""
     t = summary.table
-    return html_table(pd.DataFrame({
+    table = pd.DataFrame({
         "layer": t["layer"], "type": t["type"],
         "output shape": ["×".join(map(str, s[1:])) for s in t["output_shape"]],  # drop the batch dim
         "parameters": t["params"],
         "FLOPs": [viz.format_count(v) for v in t["flops"]],
         "activations": [viz.format_count(v, "B") for v in t["activation_bytes"]],
-    }))
+    })
+    notes = order_notes(summary)
+    if any(notes):
+        table["note: computed order vs print(model)"] = notes
+    return html_table(table, nowrap=("layer", "type", "output shape", "FLOPs", "activations"))  # notes wrap

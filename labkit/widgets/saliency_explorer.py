@@ -3,6 +3,8 @@ with the attribution heatmap on top and frame-importance bars under it; two meth
 
 The explorer computes nothing itself: predictions come from `train.evaluate`, maps from
 `explain.attribute` (cached per clip/target/method/parameters), figures from `viz.saliency_overlay`.
+It offers only the methods that can explain its model; a figure that cannot be drawn (an error,
+or no clip passing the filters) is cleared and says why, never left showing an older picture.
 """
 from __future__ import annotations
 
@@ -12,63 +14,24 @@ from collections import OrderedDict
 
 import ipywidgets as W
 import numpy as np
-import plotly.graph_objects as go
 
 from labkit.errors import LabkitError
 from .. import explain, train, viz
-from .method_controls import MethodControls
+from .framed_figure import FramedFigure
+from .method_controls import MethodControls, offered_methods
 
 FILTERS = ("all", "correct", "wrong")
 PREDICTED = -1  # target dropdown value meaning "the predicted class"
 CACHE_SIZE = 32
 
 
-class _Overlay:
-    """One FigureWidget showing `viz.saliency_overlay(..., controls=False)`; frames are restyled
-    in place from the figure's own animation frames, so scrubbing sends only what changes."""
-
-    def __init__(self):
-        self.widget = go.FigureWidget()
-        self.frames = []
-
-    def show(self, fig: go.Figure, frame: int) -> None:
-        self.frames = list(fig.frames)
-        fig = go.Figure(fig)
-        fig.frames = ()  # a FigureWidget holds no animation frames: goto() applies them
-        if len(self.widget.data) != len(fig.data):
-            # layout before traces: add_traces reaches plotly.js at once, a batched layout only at the
-            # end, and an image trace added first pins its y axis's domain (constrain="domain") to
-            # the old layout's [0, 1], which a later relayout does not undo (the frame would drop
-            # onto the bars)
-            self.widget.data = ()
-            self.widget.layout = fig.layout
-            self.widget.add_traces(fig.data)
-        else:
-            with self.widget.batch_update():
-                for old, new in zip(self.widget.data, fig.data):
-                    old.update(_props(new))
-                self.widget.layout = fig.layout
-        self.goto(frame)
-
-    def goto(self, frame: int) -> None:
-        if not self.frames:
-            return
-        f = self.frames[min(frame, len(self.frames) - 1)]
-        with self.widget.batch_update():
-            for i, d in zip(f.traces, f.data):
-                self.widget.data[i].update(_props(d))
-
-    def clear(self) -> None:
-        self.frames = []
-        with self.widget.batch_update():
-            self.widget.data = ()
+STYLE = {"description_width": "90px"}
+WIDE = dict(width="360px")  # the longest clip label ("#12: up-left → down-right (0.53)") fits
 
 
-def _props(trace) -> dict:
-    d = trace.to_plotly_json()
-    d.pop("type", None)
-    d.pop("xaxis", None), d.pop("yaxis", None)
-    return d
+def wrapping() -> W.Layout:
+    """A box's layout that keeps its children side by side while there is room, then below."""
+    return W.Layout(flex_flow="row wrap", align_items="flex-start")
 
 
 class SaliencyExplorer(W.VBox):
@@ -79,10 +42,11 @@ class SaliencyExplorer(W.VBox):
     evaluation: a `train.EvalResult` of `model` on `ds` (computed when None) — it sorts clips
     into correct / wrong. Controls: `.filter` (all/correct/wrong), `.class_filter` (true class),
     `.clip` (dataset index), `.target` (-1 = predicted class, else a class index),
-    `.method_a` / `.method_b` (MethodControls), `.compare` (Checkbox: side by side), `.frame`
-    (IntSlider) linked to `.play`, `.opacity`, `.signed`. Output: `.figure_a`, `.figure_b`
-    (FigureWidgets), `.info` (true/predicted), `.status`. `.attribution_a` / `.attribution_b`
-    hold the last `explain.Attribution`s.
+    `.method_a` / `.method_b` (MethodControls, offering only the methods that can explain the
+    model; `.refused` says why the others are missing), `.compare` (Checkbox: side by side),
+    `.frame` (IntSlider) linked to `.play`, `.opacity`, `.signed`. Output: `.figure_a`,
+    `.figure_b` (FigureWidgets), `.info` (true/predicted), `.status`. `.attribution_a` /
+    `.attribution_b` hold the `explain.Attribution`s shown (None where a figure is cleared).
     """
 
     def __init__(self, model, ds, evaluation=None, method: str = "integrated_gradients",
@@ -95,46 +59,57 @@ class SaliencyExplorer(W.VBox):
                              f"pass train.evaluate(model, ds) of this very dataset")
         self._cache: OrderedDict = OrderedDict()
         self.attribution_a = self.attribution_b = None
-        specs = explain.methods()
+        specs, self.refused = offered_methods(model)
+        if method in self.refused:
+            raise LabkitError(f"{method} cannot explain this model: {self.refused[method]}")
         names = [s.name for s in specs]
         compare_method = compare_method if compare_method in names else names[0]
-        style = {"description_width": "120px"}
-        wide = W.Layout(width="330px")
-
-        self.filter = W.ToggleButtons(options=list(FILTERS), value="all", description="clips",
-                                      style={"description_width": "120px", "button_width": "70px"})
-        self.class_filter = W.Dropdown(options=[("all classes", -1)] + [(c, i) for i, c in enumerate(ds.classes)],
-                                       value=-1, description="true class", style=style, layout=wide)
-        self.clip = W.Dropdown(description="clip", style=style, layout=wide)
-        self.info = W.HTML()
-        self.target = W.Dropdown(options=[("predicted class", PREDICTED)] + [(f"{i}: {c}", i) for i, c in
-                                                                            enumerate(ds.classes)],
-                                 value=PREDICTED, description="explain class", style=style, layout=wide)
         self.method_a = MethodControls(specs, method, "method")
         self.method_b = MethodControls(specs, compare_method, "compare with")
+        self._build_controls(ds, fps, opacity)
+        self._a, self._b = FramedFigure(), FramedFigure()
+        self.figure_a, self.figure_b = self._a.widget, self._b.widget
+        self._panel_b = W.VBox([self.method_b, self.figure_b])  # a FigureWidget's .layout is plotly's: hide its box
+        self._panel_b.layout.display = "none"
+        labels = {m.name: m.label for m in explain.methods()}
+        self.unavailable = W.HTML("".join(
+            f"<small style='color:#666'>not offered for this model: <b>{html.escape(labels[name])}</b> — "
+            f"{html.escape(why)}</small><br>" for name, why in self.refused.items()), layout=W.Layout(max_width="860px"))
+        super().__init__([
+            W.HBox([W.VBox([self.filter, self.class_filter, self.clip, self.info]),
+                    W.VBox([self.target, self.opacity, self.signed, self.compare])], layout=wrapping()),
+            W.HBox([self.play, self.frame]),
+            self.status,
+            W.HBox([W.VBox([self.method_a, self.figure_a]), self._panel_b], layout=wrapping()),
+            self.unavailable,
+        ])
+        self.add_class("labkit-saliency-explorer")
+        self._wire()
+        self._refresh_clips()
+        self._explain()
+
+    def _build_controls(self, ds, fps: float, opacity: float) -> None:
+        self.filter = W.ToggleButtons(options=list(FILTERS), value="all", description="clips",
+                                      style={**STYLE, "button_width": "70px"})
+        self.class_filter = W.Dropdown(options=[("all classes", -1)] + [(c, i) for i, c in enumerate(ds.classes)],
+                                       value=-1, description="true class", style=STYLE, layout=W.Layout(**WIDE))
+        self.clip = W.Dropdown(description="clip", style=STYLE, layout=W.Layout(**WIDE))
+        self.info = W.HTML(layout=W.Layout(**WIDE))
+        self.target = W.Dropdown(options=[("predicted class", PREDICTED)] + [(f"{i}: {c}", i) for i, c in
+                                                                            enumerate(ds.classes)],
+                                 value=PREDICTED, description="explain class", style=STYLE, layout=W.Layout(**WIDE))
         self.compare = W.Checkbox(value=False, description="side by side with a second method", indent=False)
         self.frame = W.IntSlider(value=0, min=0, max=1, description="frame", style={"description_width": "50px"})
         self.play = W.Play(value=0, min=0, max=1, interval=int(1000 / fps), description="play")
         W.jslink((self.play, "value"), (self.frame, "value"))
         self.opacity = W.FloatSlider(value=opacity, min=0.0, max=1.0, step=0.05, description="opacity",
-                                     style={"description_width": "60px"})
-        self.signed = W.Checkbox(value=False, description="signed (red +, blue −)", indent=False)
+                                     style=STYLE, layout=W.Layout(**WIDE))
+        plus, minus = viz.saliency.SIGNED_NAMES
+        self.signed = W.Checkbox(value=False, description=f"signed ({plus}: for the class, {minus}: against)",
+                                 indent=False)
         self.status = W.HTML()
-        self._a, self._b = _Overlay(), _Overlay()
-        self.figure_a, self.figure_b = self._a.widget, self._b.widget
-        self._panel_b = W.Box([self.figure_b])  # a FigureWidget's .layout is plotly's; hide its box
-        self.method_b.layout.display = self._panel_b.layout.display = "none"
 
-        left = W.VBox([self.filter, self.class_filter, self.clip, self.info, self.target, self.compare])
-        super().__init__([
-            W.HBox([left, self.method_a, self.method_b]),
-            W.HBox([self.play, self.frame, self.opacity, self.signed]),
-            self.status,
-            W.HBox([self.figure_a, self._panel_b]),
-        ])
-        self.add_class("labkit-saliency-explorer")
-
-        self._refresh_clips()
+    def _wire(self) -> None:
         for w in (self.filter, self.class_filter):
             w.observe(lambda _: self._refresh_clips(), names="value")
         for w in (self.clip, self.target, self.compare, self.signed):
@@ -143,7 +118,6 @@ class SaliencyExplorer(W.VBox):
         self.method_b.on_change(self._explain)
         self.frame.observe(self._on_frame, names="value")
         self.opacity.observe(self._on_opacity, names="value")
-        self._explain()
 
     # ---- choosing a clip ------------------------------------------------------------------------
     def clip_indices(self) -> np.ndarray:
@@ -167,9 +141,24 @@ class SaliencyExplorer(W.VBox):
             if options:
                 self.clip.value = current if current in idx else options[0][1]
         if not options:
-            self.status.value = "<i>no clip matches these filters</i>"
-            self._a.clear()
-            self._b.clear()
+            self._show_nothing(self._empty_message())
+
+    def _empty_message(self) -> str:
+        """Why no clip passes the filters, in the student's terms."""
+        which = self.filter.value
+        of = "" if self.class_filter.value == -1 else f" of class {self.ds.classes[self.class_filter.value]}"
+        if which == "wrong":
+            return f"no mistakes: the model classified every clip{of} correctly"
+        if which == "correct":
+            return f"no clip{of} was classified correctly"
+        return f"no clip{of} in this dataset"
+
+    def _show_nothing(self, message: str) -> None:
+        self.attribution_a = self.attribution_b = None
+        self.info.value = ""
+        self.status.value = f"<i>{html.escape(message)}</i>"
+        self._a.clear(message)
+        self._b.clear(message)
 
     # ---- computing and showing ------------------------------------------------------------------
     def _attribute(self, controls: MethodControls, index: int):
@@ -188,40 +177,50 @@ class SaliencyExplorer(W.VBox):
         index = self.clip.value
         if index is None:
             return
-        clip, label = self.ds[index]
-        p = self.predictions.iloc[index]
-        probs = self.evaluation.probabilities[index]
-        top = np.argsort(probs)[::-1][:3]
-        mark = "✓" if p["correct"] else "✗"
-        self.info.value = (f"<b>true</b> {html.escape(str(p['true']))} · <b>predicted</b> "
-                           f"{html.escape(str(p['predicted']))} {mark}<br><small>top: " +
-                           ", ".join(f"{html.escape(self.ds.classes[k])} {probs[k]:.2f}" for k in top) + "</small>")
+        clip, _ = self.ds[index]
+        self.info.value = self._info_html(index)
         t_len = len(clip)
         self.frame.max = self.play.max = t_len - 1
         self.frame.value = min(self.frame.value, t_len - 1)
         compare = self.compare.value
-        self.method_b.layout.display = self._panel_b.layout.display = None if compare else "none"
+        self._panel_b.layout.display = None if compare else "none"
         self.status.value = "computing…"
         start = time.perf_counter()
-        try:
-            self.attribution_a = self._attribute(self.method_a, index)
-            self.attribution_b = self._attribute(self.method_b, index) if compare else None
-        except (ValueError, RuntimeError) as e:  # e.g. a method this model does not allow
-            self.status.value = f'<span style="color:#a40000">⚠ {html.escape(str(e))}</span>'
-            return
-        for overlay, attr in ((self._a, self.attribution_a), (self._b, self.attribution_b)):
-            if attr is not None:
-                fig = viz.saliency_overlay(clip, attr, signed=self.signed.value, opacity=self.opacity.value,
-                                           frame=self.frame.value, controls=False)
-                overlay.show(fig, self.frame.value)
-        status = f"<small>clip #{index}: explained in {time.perf_counter() - start:.2f} s"
+        panels = [(self._a, self.method_a)] + ([(self._b, self.method_b)] if compare else [])
+        shown, errors = [], []
+        for overlay, controls in panels:
+            try:
+                attr = self._attribute(controls, index)
+            except (ValueError, RuntimeError) as e:  # e.g. parameters the clip cannot take
+                overlay.clear(f"{controls.method}: cannot explain this clip (see above)")
+                errors.append(f"{controls.method}: {e}")
+                attr = None
+            else:
+                overlay.show(viz.saliency_overlay(clip, attr, signed=self.signed.value, opacity=self.opacity.value,
+                                                  frame=self.frame.value, controls=False), self.frame.value)
+            shown.append(attr)
+        self.attribution_a, self.attribution_b = (shown + [None])[:2]
+        self.status.value = self._status_html(index, time.perf_counter() - start, errors)
+
+    def _info_html(self, index: int) -> str:
+        p = self.predictions.iloc[index]
+        probs = self.evaluation.probabilities[index]
+        top = np.argsort(probs)[::-1][:3]
+        mark = "✓" if p["correct"] else "✗"
+        return (f"<b>true</b> {html.escape(str(p['true']))} · <b>predicted</b> "
+                f"{html.escape(str(p['predicted']))} {mark}<br><small>top: " +
+                ", ".join(f"{html.escape(self.ds.classes[k])} {probs[k]:.2f}" for k in top) + "</small>")
+
+    def _status_html(self, index: int, seconds: float, errors: list[str]) -> str:
+        status = "".join(f'<span style="color:#a40000">⚠ {html.escape(e)}</span><br>' for e in errors)
+        status += f"<small>clip #{index}: explained in {seconds:.2f} s"
         for attr in (self.attribution_a, self.attribution_b):
             note = "" if attr is None else attr.completeness_note()
             if note:  # integrated gradients / DeepLift: do the attributions add up?
                 coarse = (attr.completeness_error() or 0.0) > explain.COMPLETENESS_TOLERANCE
                 style = ' style="color:#a40000"' if coarse else ""
                 status += f"<br><span{style}>{html.escape(attr.method)}: {html.escape(note)}</span>"
-        self.status.value = status + "</small>"
+        return status + "</small>"
 
     def _on_frame(self, change) -> None:
         self._a.goto(change["new"])
@@ -232,3 +231,4 @@ class SaliencyExplorer(W.VBox):
         for fw in (self.figure_a, self.figure_b):
             if len(fw.data) > 1:
                 fw.data[1].opacity = change["new"]  # trace 1 of viz.saliency_overlay is the heatmap
+

@@ -50,6 +50,13 @@ def _ensure_chromium() -> pathlib.Path:
     return CHROMIUM
 
 
+def _has_outputs(path: pathlib.Path) -> bool:
+    """True when a notebook holds outputs or execution counts: saved from a running lab, not
+    edited by hand (committed notebooks have neither)."""
+    cells = json.loads(path.read_text()).get("cells", [])
+    return any(c.get("outputs") or c.get("execution_count") for c in cells if c.get("cell_type") == "code")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -115,8 +122,8 @@ def lab(tmp_path_factory):
             proc.kill()
             proc.wait()
         for path, content in originals.items():  # running never changes what is committed
-            if path.read_bytes() != content:
-                path.write_bytes(content)
+            if path.exists() and path.read_bytes() != content and _has_outputs(path):
+                path.write_bytes(content)  # saved by the lab; an edit made meanwhile (no outputs) stays
         for leftover in (NOTEBOOK_DIR / ".ipynb_checkpoints", NOTEBOOK_DIR / ".virtual_documents"):
             if leftover.exists() and not any(leftover.iterdir()):
                 shutil.rmtree(leftover)
@@ -139,3 +146,147 @@ def page(browser):
     tab.on("console", lambda m: m.type == "error" and tab.console_errors.append(m.text))
     yield tab
     context.close()
+
+
+# ---- driving a notebook as a student does: menus, clicks, keys ---------------------------------
+IMG_DIR = ROOT / "docs" / "img"
+MAX_SCREENSHOT_BYTES = 500_000
+
+
+class Notebook:
+    """One notebook of `notebooks/` open in the lab's tab `page`.
+
+    `open()` loads it in a fresh workspace and waits for its kernel; `menu("Run", "Run All Cells")`
+    clicks through the menu bar; `cell(i)` is the i-th code cell, `prompts()` their prompts,
+    `wait_ran(cells)` waits for them to have run; `run_below(i, code)` types a new cell after
+    cell i and runs it (its output text back); `screenshot(locator, name)` writes docs/img/<name>.
+    """
+
+    def __init__(self, page, lab, name: str):
+        self.page, self.lab, self.name = page, lab, name
+
+    def open(self) -> "Notebook":
+        self.page.goto(self.lab.url(f"lab/tree/{self.name}").replace("?", "?reset&"))
+        self.wait_idle(90_000)
+        return self
+
+    def wait_idle(self, timeout_ms: int = 60_000) -> None:
+        self.page.wait_for_selector(".jp-StatusBar-TextItem:has-text('| Idle')", timeout=timeout_ms)
+
+    def menu(self, menu: str, item: str) -> None:
+        self.page.click(f".lm-MenuBar-itemLabel:text-is('{menu}')")
+        self.page.click(f".lm-Menu-itemLabel:text-is('{item}')")
+
+    def cell(self, i: int):
+        return self.page.locator(".jp-Notebook .jp-CodeCell").nth(i)
+
+    def select(self, i: int) -> None:
+        """Select code cell i (command mode), as a click on its prompt does."""
+        self.cell(i).locator(".jp-InputPrompt").click()
+
+    def prompts(self) -> list[str]:
+        return self.page.eval_on_selector_all(".jp-Notebook .jp-CodeCell .jp-InputPrompt",
+                                              "ps => ps.map(p => p.textContent.trim())")
+
+    def wait_ran(self, cells=None, timeout_ms: int = 300_000) -> None:
+        """Wait until the code cells `cells` (default: all) show an execution count, then for idle."""
+        self.page.wait_for_function(
+            """(cells) => {
+                const ps = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
+                const chosen = cells === null ? ps : cells.map(i => ps[i]);
+                return ps.length > 0 && chosen.every(p => p && /\\[\\d+\\]/.test(p.textContent));
+            }""", arg=None if cells is None else list(cells), timeout=timeout_ms, polling=500)
+        self.wait_idle()
+
+    def run_all(self, timeout_ms: int = 300_000) -> None:
+        self.menu("Run", "Run All Cells")
+        self.wait_ran(timeout_ms=timeout_ms)
+        self.page.wait_for_timeout(1500)  # plotly and the widgets lay out after the kernel went idle
+
+    def run_below(self, i: int, code: str, timeout_ms: int = 120_000) -> str:
+        """Insert a code cell after code cell i, type `code`, run it; the new cell's output text."""
+        self.select(i)
+        self.page.keyboard.press("b")  # a new cell below, selected
+        self.page.keyboard.press("Enter")  # edit it
+        self.page.keyboard.type(code)
+        self.page.keyboard.press("Shift+Enter")
+        self.wait_ran([i + 1], timeout_ms)
+        return self.cell(i + 1).locator(".jp-OutputArea").inner_text()
+
+    def index_of(self, text: str) -> int:
+        """The index of the first code cell whose source contains `text`."""
+        sources = self.page.eval_on_selector_all(".jp-Notebook .jp-CodeCell .jp-InputArea-editor",
+                                                 "es => es.map(e => e.textContent)")
+        found = [i for i, s in enumerate(sources) if text in s]
+        assert found, f"{self.name}: no code cell contains {text!r}"
+        return found[0]
+
+    def press_slider(self, app, label: str, key: str, times: int = 1) -> str:
+        """Focus the handle of `app`'s slider labelled `label`, press `key` `times` times; its value after."""
+        handle = app.locator(f".widget-slider:has(.widget-label:text-is('{label}')) .noUi-handle").first
+        handle.scroll_into_view_if_needed()
+        handle.focus()
+        for _ in range(times):
+            self.page.keyboard.press(key)
+            self.page.wait_for_timeout(250)
+        return handle.get_attribute("aria-valuenow")
+
+    def errors(self) -> str:
+        """Widget and cell errors shown in the notebook ("" when none)."""
+        text = self.page.inner_text(".jp-Notebook")
+        found = [m for m in ("Error displaying widget", "Failed to load model class", "Traceback") if m in text]
+        return f"{self.name}: {found} in the page:\n{text[-2000:]}" if found else ""
+
+    def screenshot(self, locator, name: str) -> pathlib.Path:
+        """docs/img/<name>: a screenshot of `locator` (an app), kept small for the README."""
+        locator.scroll_into_view_if_needed()
+        self.page.wait_for_timeout(800)
+        IMG_DIR.mkdir(parents=True, exist_ok=True)
+        path = IMG_DIR / name
+        locator.screenshot(path=str(path))
+        size = path.stat().st_size
+        assert size < MAX_SCREENSHOT_BYTES, f"{path} is {size} bytes; keep screenshots small"
+        return path
+
+    def close(self) -> None:
+        """Shut down every kernel of the lab (the next notebook starts afresh)."""
+        for kernel in json.load(urllib.request.urlopen(self.lab.url("api/kernels"))):
+            urllib.request.urlopen(urllib.request.Request(self.lab.url(f"api/kernels/{kernel['id']}"),
+                                                          method="DELETE"))
+
+
+@pytest.fixture
+def notebook(lab, page):
+    """notebook(name) -> an opened `Notebook`; every kernel is shut down afterwards."""
+    opened = []
+
+    def open_notebook(name: str) -> Notebook:
+        opened.append(Notebook(page, lab, name).open())
+        return opened[-1]
+
+    yield open_notebook
+    if opened:
+        opened[-1].close()
+
+
+@pytest.fixture
+def scratch_notebook():
+    """scratch_notebook(name, cells) writes notebooks/<name> (code cells from source strings) for
+    one test and removes it afterwards; returns the name."""
+    import nbformat
+
+    written = []
+
+    def write(name: str, cells: list[str]) -> str:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in cells])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (labkit)", "language": "python"}
+        path = NOTEBOOK_DIR / name
+        nbformat.write(nb, path)
+        written.append(path)
+        return name
+
+    yield write
+    for path in written:
+        path.unlink(missing_ok=True)
+        (NOTEBOOK_DIR / ".ipynb_checkpoints" / f"{path.stem}-checkpoint.ipynb").unlink(missing_ok=True)
+

@@ -40,7 +40,7 @@ def test_totals_come_from_the_summary_when_given(table):
 def test_diagram_has_params_and_flops_bars(table):
     fig = viz.model_diagram(table)
     assert [t.type for t in fig.data] == ["bar", "bar"]
-    assert list(fig.data[0].x)[3] == "lstm"
+    assert list(fig.layout.xaxis2.ticktext)[3] == "lstm" and list(fig.data[0].x) == list(range(6))
     assert fig.layout.yaxis.type == "log"
 
 
@@ -63,3 +63,23 @@ def test_the_real_summary_of_the_seed_model():
     cells = viz.layer_table(s).data[0].cells.values
     assert cells[3][-1] == "7.89 M" and cells[1][0].startswith("Conv2d")
     assert len(viz.model_diagram(s).data[0].x) == len(s.table)
+
+
+def test_order_notes_mark_a_pool_computed_before_its_activation():
+    t = pd.DataFrame(dict(layer=["blocks.0.0", "blocks.0.2", "blocks.0.1", "head.0"],
+                          type=["Conv2d", "MaxPool2d 2", "relu", "Linear"],
+                          output_shape=[(1,), (1,), (1,), (1,)], params=[1, 0, 0, 1], flops=[1, 1, 1, 1]))
+    notes = viz.model.order_notes(t)
+    assert notes[0] == notes[3] == ""
+    assert "runs before blocks.0.1 (relu)" in notes[1] and "runs after blocks.0.2" in notes[2]
+    fig = viz.layer_table(t)
+    assert fig.data[0].header.values[-1].startswith("note") and "print(model)" in fig.data[0].cells.values[-1][1]
+    assert "print(model)" in viz.model_diagram(t).data[0].customdata[1][5]
+
+
+def test_the_diagram_keeps_the_summary_order_and_labels_bars_with_counts(table):
+    fig = viz.model_diagram(table)
+    assert list(fig.layout.xaxis2.ticktext) == list(table.layer) and list(fig.layout.xaxis2.tickvals) == list(range(6))
+    assert [c[0] for c in fig.data[1].customdata] == list(table.layer)  # the hover names the layer
+    assert list(fig.data[0].text) == ["896", "", "", "7.89 M", "4.16 k", "650"]
+    assert fig.layout.yaxis.title.text == "parameters" and fig.layout.yaxis2.title.text == "FLOPs"

@@ -79,11 +79,74 @@ def test_strip_wraps_long_clips_onto_labelled_rows(clip_and_maps):
     clip, maps = clip_and_maps
     fig = viz.saliency_strip(clip, {"IG": maps, "occlusion": -maps}, columns=3)
     assert [t.type for t in fig.data] == ["image", "heatmap"] * 6  # 8 frames: rows of 3, 3, 2 per method
-    labels = list(fig.layout.yaxis.ticktext)
-    assert labels[:3] == ["IG<br>t=0–2", "t=3–5", "t=6–7"] and labels[3] == "occlusion<br>t=0–2"
-    assert fig.layout.xaxis.showticklabels is False and fig.layout.width <= 1000
+    assert list(fig.layout.yaxis.ticktext) == ["IG", "", "", "occlusion", "", ""]
+    assert fig.layout.xaxis.showticklabels is False and fig.layout.width <= viz.clips.OUTPUT_WIDTH
+    # every frame keeps its index in sight: a label under each frame of each row
+    labels = [a.text for a in fig.layout.annotations]
+    assert labels == [f"t={k}" for k in range(8)] * 2
     heat = np.asarray(fig.data[5].z)  # IG's last row: frames 6 and 7, then blank
     assert heat.shape == (32, 3 * 34 - 2) and not heat[:, 2 * 34:].any()
+
+
+def test_a_long_strip_fits_the_output_area():
+    """16 frames with six methods (notebook 04): 32 px frames stay one row per method, at least at
+    their own size; 64 px frames that would shrink below 40 px wrap onto two rows of 8."""
+    names = ("saliency", "integrated_gradients", "smoothgrad", "occlusion", "grad_cam", "frame_ablation")
+    for side, rows in ((32, 1), (64, 2)):
+        maps = {name: np.random.default_rng(0).normal(size=(16, side, side)) for name in names}
+        fig = viz.saliency_strip(np.zeros((16, side, side, 3), np.uint8), maps, title="six methods")
+        assert fig.layout.width <= 900 and len(fig.data) == 2 * 6 * rows
+        frame_px = (fig.layout.width - fig.layout.margin.l - fig.layout.margin.r) / (16 // rows)
+        assert frame_px >= min(40, side)
+
+
+def _rgba(color: str) -> tuple[np.ndarray, float]:
+    *rgb, alpha = (float(v) for v in color[color.index("(") + 1:-1].split(","))
+    return np.array(rgb), alpha
+
+
+def _lab(rgb, deficiency=None) -> np.ndarray:
+    """sRGB (0..255) -> CIELAB, optionally as seen with a colour-vision deficiency (Machado et al. 2009, severity 1)."""
+    c = np.asarray(rgb, float) / 255
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)  # linear RGB
+    if deficiency is not None:
+        c = np.clip(np.array(MACHADO[deficiency]) @ c, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ c
+    f = np.cbrt(np.maximum(xyz / [0.95047, 1.0, 1.08883], 0.008856 ** 3))
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+MACHADO = {
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]],
+}
+
+
+def test_heatmap_colours_stand_out_from_the_tasks_colours():
+    """The strongest heat, at the explorer's default opacity 0.6 over an order flash or a recall
+    square, changes its colour by more than 25 CIELAB units (the old red on the red flash: 7)."""
+    from labkit.data.tasks import order, recall
+
+    task_colours = [order.RED, order.BLUE, *list(recall.PALETTE.values())[:4]]
+    for scale in (viz.saliency.ABS_SCALE, viz.saliency.SIGNED_SCALE):
+        for _, color in (scale[0], scale[-1]):
+            rgb, alpha = _rgba(color)
+            if alpha < 1:
+                continue
+            for data in task_colours:
+                shown = 0.4 * np.array(data) + 0.6 * rgb
+                assert np.linalg.norm(_lab(shown) - _lab(data)) > 25, (color, data)
+
+
+def test_heatmap_colours_are_colour_blind_safe():
+    """|attribution|: one hue whose lightness falls steadily with the value (readable by lightness
+    alone); signed: its two ends stay far apart with each common colour-vision deficiency."""
+    lightness = [_lab(_rgba(c)[0])[0] for _, c in viz.saliency.ABS_SCALE]
+    assert all(a > b for a, b in zip(lightness, lightness[1:]))
+    low, high = (_rgba(viz.saliency.SIGNED_SCALE[k][1])[0] for k in (0, -1))
+    for deficiency in MACHADO:
+        assert np.linalg.norm(_lab(low, deficiency) - _lab(high, deficiency)) > 40, deficiency
 
 
 def test_frame_importance_marks_evidence_frames():

@@ -134,3 +134,72 @@ def test_a_new_cell_config_round_trips_through_the_controls():
     cfg = models.preset_config("default", num_classes=3, cell="attention", num_heads=2, temporal_kernel=5)
     b = ModelBuilder(cfg, diagram=False)
     assert b.config == cfg
+
+
+def test_the_diagram_lists_layers_in_the_order_the_model_computes_after_any_change():
+    b = ModelBuilder("default", diagram=True)
+    b.view.selected_index = 1
+    b.controls["blocks"].value = 3  # new blocks.2.x layers: they must come before the head, not after it
+    layers = list(b.summary.table["layer"])
+    assert list(b.figure.data[0].x) == list(range(len(layers))) == list(b.figure.data[1].x)
+    assert list(b.figure.layout.xaxis.ticktext) == layers == list(b.figure.layout.xaxis2.ticktext)
+    assert layers.index("blocks.2.0") < layers.index("head.0")
+    assert b.shown is b.summary and f"{b.summary.totals['params']:,}" in b.totals.value
+    params = dict(zip(b.summary.table["layer"], b.summary.table["params"]))
+    labels = dict(zip(b.figure.layout.xaxis2.ticktext, b.figure.data[0].text))
+    assert labels["blocks.0.0"] == "216" and "×" not in "".join(labels.values())  # counts, not shapes
+    assert params["blocks.0.0"] == 216
+
+
+def test_an_invalid_configuration_greys_every_view_and_they_keep_one_model():
+    b = ModelBuilder("default", diagram=True)
+    b.controls["hidden_size"].value = 128  # a valid change while the diagram tab is hidden
+    valid = b.summary
+    b.controls["padding"].value = 4  # invalid: padding >= kernel
+    assert b.summary is None and b.shown is valid and "padding" in b.message.value
+    assert "last valid model" in b.message.value
+    assert all("labkit-stale" in v._dom_classes for v in (b.totals, b.table, b.diagram))
+    b.view.selected_index = 1  # the diagram drawn now shows the model the table shows: the last valid one
+    assert list(b.figure.layout.xaxis2.ticktext) == list(valid.table["layer"])
+    assert f"{valid.totals['params']:,}" in b.totals.value
+    b.controls["padding"].value = 1
+    assert not any("labkit-stale" in v._dom_classes for v in (b.totals, b.table, b.diagram))
+
+
+def test_the_table_says_where_the_computed_order_differs_from_print_model():
+    b = ModelBuilder("seed", diagram=False)  # relu then 2x2 max pool: the block pools first
+    printed = str(b.build_model())
+    assert printed.index("ReLU") < printed.index("MaxPool2d")
+    table = b.table.value
+    assert table.index("MaxPool2d") < table.index(">relu<")
+    assert "print(model) lists it after" in table and "print(model) lists it before" in table
+    b.controls["activation"].value = "gelu"  # not monotone: relu... gelu runs first, no note
+    assert "print(model)" not in b.table.value
+
+
+def test_cell_none_shows_the_readout_the_table_shows():
+    b = ModelBuilder("default", diagram=False)
+    b.controls["cell"].value = "none"
+    assert b.controls["temporal_readout"].layout.display == "none"
+    assert b.fixed_readout.layout.display is None and b.fixed_readout.disabled
+    assert b.fixed_readout.value == "mean over time" and "mean over time" in b.table.value
+    b.controls["cell"].value = "gru"
+    assert b.fixed_readout.layout.display == "none" and b.controls["temporal_readout"].layout.display is None
+
+
+def test_every_cell_with_the_controls_it_uses_including_the_recurrent_gain():
+    b = ModelBuilder("default", diagram=False)
+    assert list(b.controls["cell"].options) == list(models.config.CELLS)
+    for cell in models.config.CELLS:
+        b.controls["cell"].value = cell
+        unused = b.config.unused_fields()
+        for name in models.config.TEMPORAL_FIELDS:
+            assert b.controls[name].disabled == (name in unused), (cell, name)
+    b.controls["cell"].value = "rnn"
+    b.controls["recurrent_gain"].value = 1.5
+    b.controls["rnn_bias"].value = "single"
+    assert b.config.recurrent_gain == 1.5 and b.config.rnn_bias == "single"
+    b.controls["recurrent_gain"].value = 0.0  # PyTorch's initialisation
+    assert b.config.recurrent_gain is None
+    cfg = models.preset_config("default", num_classes=3, cell="lstm", recurrent_gain=0.7, rnn_bias="single")
+    assert ModelBuilder(cfg, diagram=False).config == cfg

@@ -83,3 +83,58 @@ def test_helpers():
     assert varying_columns(t) == ["model.cell"]
     d = config_diff(t.iloc[0], t.iloc[1])
     assert list(d["setting"]) == ["model.cell"] and list(d["B"]) == ["lstm"]
+
+
+def test_the_filter_narrows_the_rows_and_a_bad_query_says_why(root):
+    board = RunsBoard(root)
+    board.filter.value = "hiden_size > 8"  # a typo
+    assert "not a query" in board.message.value and "hiden_size" in board.message.value and "Traceback" not in board.message.value
+    assert len(board.shown()) == 3  # a bad filter keeps every run, and says so
+    board.filter.value = "cell == 'gru'"  # short names work
+    assert list(board.shown()["run"]) == ["gru8"] and "1 of 3 run(s) match" in board.message.value
+    assert "lstm16" not in board.table_html.value
+    board.filter.value = "model.hidden_size >= 16 and model.cell != 'gru'"
+    assert list(board.shown()["run"]) == ["lstm16"]
+    board.filter.value = "LSTM"  # plain text, any case
+    assert list(board.shown()["run"]) == ["lstm16"]
+    board.filter.value = ""
+    assert len(board.shown()) == 3 and board.message.value.startswith("3 run(s)")
+
+
+def test_default_columns_put_the_swept_settings_first_and_the_sort_list_is_short(root):
+    board = RunsBoard(root)
+    cols = list(board.shown().columns)
+    assert cols[:3] == ["run", "model.cell", "model.hidden_size"] and "stopped" not in cols
+    assert len(board.sort_by.options) == len(cols) < 15 and "model.kernel_size" not in board.sort_by.options
+    board.all_columns.value = True
+    assert "model.kernel_size" in board.sort_by.options
+    assert 'white-space:nowrap">gru8' in board.table_html.value  # run names never wrap
+
+
+def test_the_overview_includes_every_swept_setting(root):
+    board = RunsBoard(root)
+    assert [d.label for d in board.overview.data[0].dimensions] == ["model.cell", "model.hidden_size",
+                                                                   "best_val_accuracy"]
+
+
+def test_table_helpers():
+    from labkit.widgets.runs_table import default_columns, filter_runs, sort_runs, swept_settings
+
+    t = pd.DataFrame({"run": ["r10", "r2", "r3"], "model.conv_channels": [(16, 32), (8, 16), None],
+                      "train.lr": [0.01, 0.003, 0.003], "data.train.recipe.indices": [(1,), (2,), (3,)],
+                      "best_val_accuracy": [0.5, 0.9, 0.7], "stopped": [None, None, None],
+                      "problems": ["", "", ""]})
+    assert swept_settings(t) == ["model.conv_channels", "train.lr"]  # not the data's recipe
+    assert default_columns(t) == ["run", "model.conv_channels", "train.lr", "best_val_accuracy"]
+    assert list(sort_runs(t, "run")["run"]) == ["r2", "r3", "r10"]  # natural order
+    assert list(sort_runs(t, "model.conv_channels")["run"]) == ["r2", "r10", "r3"]  # missing last
+    assert list(sort_runs(t, "model.conv_channels", ascending=False)["run"]) == ["r10", "r2", "r3"]
+    assert list(sort_runs(t, "train.lr", ascending=False)["run"]) == ["r10", "r2", "r3"]  # ties stay in order
+    assert list(filter_runs(t, "lr < 0.005 and best_val_accuracy > 0.8")["run"]) == ["r2"]
+    assert list(filter_runs(t, "conv_channels == '(8, 16)'")["run"]) == ["r2"]
+    assert list(filter_runs(t, "train.lr > 0.005 or `train.lr` < 0.001")["run"]) == ["r10"]
+    assert list(filter_runs(t, "16, 32", columns=["model.conv_channels"])["run"]) == ["r10"]
+    with pytest.raises(ValueError, match="hiden_size"):
+        filter_runs(t, "hiden_size > 3")
+    with pytest.raises(ValueError, match="not a yes/no"):
+        filter_runs(t, "`train.lr` * 2 + (lr > 0)")

@@ -108,3 +108,79 @@ def test_controls_are_built_from_param_specs():
 def test_a_mismatched_evaluation_is_refused(model, tiny_order, tiny_direction, evaluation):
     with pytest.raises(ValueError, match="evaluation has"):
         SaliencyExplorer(model, tiny_direction, evaluation=evaluation)
+
+
+def test_only_methods_that_apply_are_offered(explorer, model, tiny_order, evaluation):
+    """DeepLift cannot see inside a fused GRU: it is not offered (and says why), nor can it be asked for."""
+    offered = [v for _, v in explorer.method_a.dropdown.options]
+    assert "deeplift" not in offered and "integrated_gradients" in offered
+    assert offered == [v for _, v in explorer.method_b.dropdown.options]
+    assert "nn.GRU" in explorer.refused["deeplift"] and "DeepLift</b> — DeepLift" in explorer.unavailable.value
+    with pytest.raises(ValueError, match="deeplift cannot explain this model"):
+        SaliencyExplorer(model, tiny_order, evaluation=evaluation, method="deeplift")
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "tcn", "attention", "convlstm", "none"])
+def test_every_temporal_model_can_be_explored(cell, tiny, tiny_order):
+    model = tiny("default", num_classes=2, cell=cell)
+    explorer = SaliencyExplorer(model, tiny_order, method="saliency", compare_method="grad_cam")
+    offered = [v for _, v in explorer.method_a.dropdown.options]
+    assert offered == [m.name for m in explain.methods() if m.applies(model) is None]
+    assert ("deeplift" in offered) == (cell in ("tcn", "none"))
+    explorer.compare.value = True
+    assert [t.type for t in explorer.figure_b.data] == ["image", "heatmap", "bar"]
+    assert "⚠" not in explorer.status.value
+
+
+def test_an_error_clears_the_figure_and_says_why(explorer, monkeypatch):
+    def refuse(*args, method=None, **kw):
+        raise ValueError(f"{method} refuses this clip")
+
+    explorer.method_a.dropdown.value = "smoothgrad"
+    assert len(explorer.figure_a.data) == 3
+    monkeypatch.setattr(explain, "attribute", refuse)
+    explorer.method_a.dropdown.value = "occlusion"
+    assert len(explorer.figure_a.data) == 0 and explorer.attribution_a is None  # no stale heatmap
+    assert "occlusion" in explorer.figure_a.layout.annotations[0].text
+    assert "occlusion refuses this clip" in explorer.status.value
+    monkeypatch.undo()
+    explorer.signed.value = True  # any change tries again
+    assert [t.type for t in explorer.figure_a.data] == ["image", "heatmap", "bar"]
+    assert explorer.attribution_a.method == "occlusion" and not explorer.figure_a.layout.annotations
+
+
+def test_signed_mode_and_class_take_effect_at_once(explorer, tiny_order):
+    from labkit import viz
+
+    explorer.method_a.dropdown.value = "input_x_gradient"  # signed maps
+    heat = explorer.figure_a.data[1]
+    assert heat.zmin == 0 and [list(c) for c in heat.colorscale] == viz.saliency.ABS_SCALE
+    explorer.signed.value = True
+    heat = explorer.figure_a.data[1]
+    assert heat.zmin == -100 and [list(c) for c in heat.colorscale] == viz.saliency.SIGNED_SCALE
+    assert np.asarray(heat.z).min() < 0
+    for k, name in enumerate(tiny_order.classes):
+        explorer.target.value = k
+        assert list(explorer.attribution_a.target) == [k]
+        assert f"target {name}" in explorer.figure_a.layout.title.text
+
+
+def test_an_empty_filter_says_so_instead_of_keeping_the_old_clip(model, tiny_order, evaluation):
+    import dataclasses
+
+    perfect = dataclasses.replace(evaluation, predictions=evaluation.predictions.assign(correct=True))
+    explorer = SaliencyExplorer(model, tiny_order, evaluation=perfect, method="saliency")
+    assert len(explorer.figure_a.data) == 3
+    explorer.filter.value = "wrong"
+    assert explorer.clip.options == () and explorer.info.value == ""
+    assert len(explorer.figure_a.data) == 0 and explorer.attribution_a is None
+    assert "no mistakes" in explorer.status.value and "no mistakes" in explorer.figure_a.layout.annotations[0].text
+    explorer.filter.value = "all"  # clips again: the first one is explained
+    assert explorer.clip.value == 0 and len(explorer.figure_a.data) == 3
+
+
+def test_controls_fit_beside_each_other(explorer):
+    """The controls are at most 360 px wide, and the rows wrap rather than run off the output's right edge."""
+    assert explorer.method_a.dropdown.layout.width == explorer.clip.layout.width == "360px"
+    top, _, _, panels, _ = explorer.children
+    assert top.layout.flex_flow == panels.layout.flex_flow == "row wrap"
