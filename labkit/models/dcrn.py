@@ -123,6 +123,14 @@ class DCRN(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         return self.forward_head(self.forward_features(x, lengths))
 
+    def prefix_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits after every prefix of frames: (B, T, C, H, W) -> (B, T, num_classes), where [:, t]
+        is what forward gives on frames 0..t. Frames are encoded once; recurrent, causal and
+        frame-only models read every step of one pass (their state carries on), the others
+        (bidirectional, attention) run all T prefixes as one padded batch."""
+        prefixes = self.temporal_stage.prefixes(self.temporal_module, self.config, self.encode_frames(x))
+        return self.forward_head(prefixes.flatten(0, 1)).unflatten(0, prefixes.shape[:2])
+
     # ---- raw clips in -----------------------------------------------------------------------
     @property
     def device(self) -> torch.device:
@@ -166,3 +174,24 @@ class DCRN(nn.Module):
             return torch.cat(out).numpy()
         finally:
             self.train(was_training)
+
+    @torch.no_grad()
+    def predict_prefixes(self, clips, lengths=None, batch_size: int = 16) -> np.ndarray:
+        """When did the model decide: class probabilities after each prefix of frames, in eval mode.
+
+        A uint8 clip (T, H, W, C) -> (T, num_classes): row t is `predict_proba` of frames 0..t.
+        A batch (N, T, H, W, C) -> (N, T, num_classes); with lengths, rows past a clip's length are NaN.
+        """
+        arr = clips if torch.is_tensor(clips) else np.asarray(clips)
+        single = arr.ndim == 4
+        arr = arr[None] if single else arr
+        was_training = self.training
+        self.eval()
+        try:
+            out = torch.cat([torch.softmax(self.prefix_logits(self.preprocess(arr[i:i + batch_size])).float(), -1).cpu()
+                             for i in range(0, len(arr), batch_size)]).numpy()  # (N, T, K)
+        finally:
+            self.train(was_training)
+        if lengths is not None:
+            out[np.arange(out.shape[1])[None, :] >= np.asarray(lengths)[:, None]] = np.nan
+        return out[0] if single else out

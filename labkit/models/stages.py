@@ -216,6 +216,18 @@ def read_over_time(x: torch.Tensor, cfg: DCRNConfig, lengths, mask) -> torch.Ten
     return masked_mean(x, mask) if cfg.temporal_readout == "mean" else last_valid(x, lengths)
 
 
+def cumulative_mean(x: torch.Tensor) -> torch.Tensor:
+    """Mean over the first t+1 steps, for every t: x (B, T, ...) -> (B, T, ...)."""
+    steps = torch.arange(1, x.shape[1] + 1, device=x.device, dtype=x.dtype)
+    return x.cumsum(1) / steps.view(1, -1, *[1] * (x.dim() - 2))
+
+
+def prefix_readout(out: torch.Tensor, cfg: DCRNConfig) -> torch.Tensor:
+    """What `read_over_time` gives after every prefix of a causal stage's outputs out (B, T, ...):
+    the output at step t ("last") or the mean of steps 0..t ("mean") -> (B, T, ...)."""
+    return cumulative_mean(out) if cfg.temporal_readout == "mean" else out
+
+
 def _over_time_row(cfg: DCRNConfig, batch: int, frames: int, shape: tuple, last: str) -> Layer:
     """The row of `read_over_time` on outputs of `shape` per frame; `last` names the "last" readout."""
     if cfg.temporal_readout == "mean":
@@ -233,7 +245,8 @@ class TemporalModel:
     D); map_shape is the frame encoder's (C, h, w) map, which only the ConvLSTM reads;
     frame_readout(cfg): the readout the DCRN applies to every frame's map before it;
     opaque_ops(cfg): a phrase naming the non-linear operations it computes where module hooks
-    cannot see them (inside a fused layer, or as tensor ops in forward), or None.
+    cannot see them (inside a fused layer, or as tensor ops in forward), or None;
+    prefixes(module, cfg, feats (B, T, F)) -> (B, T, D): the clip features after every prefix.
     """
 
     attr = "rnn"
@@ -245,6 +258,18 @@ class TemporalModel:
     @staticmethod
     def opaque_ops(cfg: DCRNConfig) -> str | None:
         return None
+
+    @classmethod
+    def prefixes(cls, module, cfg: DCRNConfig, feats: torch.Tensor) -> torch.Tensor:
+        """Clip features after every prefix of frames: (B, T, F) -> (B, T, D), where [:, t] equals
+        forward on frames 0..t. This general form runs the T prefixes as one padded batch (B*T
+        sequences, lengths 1..T) in a single call; causal stages override it with one pass that
+        reads every step's output (a recurrence carries its state on, nothing is re-run)."""
+        B, T = feats.shape[:2]
+        lengths = torch.arange(1, T + 1, device=feats.device).repeat(B)  # (B*T,)
+        rep = feats.repeat_interleave(T, dim=0)  # (B*T, T, F): clip b's copy for prefix t at row b*T + t
+        mask = torch.arange(T, device=feats.device)[None, :] < lengths[:, None]
+        return cls.forward(module, cfg, rep, lengths, mask).reshape(B, T, -1)
 
 
 class MeanOverTime(TemporalModel):
@@ -258,6 +283,10 @@ class MeanOverTime(TemporalModel):
     @staticmethod
     def forward(module, cfg: DCRNConfig, feats: torch.Tensor, lengths, mask) -> torch.Tensor:
         return masked_mean(feats, mask)
+
+    @classmethod
+    def prefixes(cls, module, cfg: DCRNConfig, feats: torch.Tensor) -> torch.Tensor:
+        return cumulative_mean(feats)
 
     @staticmethod
     def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int, map_shape: tuple[int, int, int]) -> tuple[list[Layer], int]:
@@ -340,6 +369,14 @@ class Recurrent(TemporalModel):
             return torch.cat([h[-2], h[-1]], dim=1)  # (B, 2H): last forward and backward states
         return h[-1]  # (B, H): state after the last valid frame
 
+    @classmethod
+    def prefixes(cls, rnn: nn.RNNBase, cfg: DCRNConfig, feats: torch.Tensor) -> torch.Tensor:
+        """One pass: the top layer's output at step t IS the state after frame t (one direction);
+        a backward direction sees the future, so a bidirectional layer runs every prefix."""
+        if cfg.bidirectional:
+            return super().prefixes(rnn, cfg, feats)
+        return prefix_readout(rnn(feats)[0], cfg)  # (B, T, H)
+
     @staticmethod
     def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int, map_shape: tuple[int, int, int]) -> tuple[list[Layer], int]:
         dirs, H, N = 2 if cfg.bidirectional else 1, cfg.hidden_size, batch * frames
@@ -378,6 +415,11 @@ class TemporalConv(TemporalModel):
     def forward(tcn: nn.Sequential, cfg: DCRNConfig, feats: torch.Tensor, lengths, mask) -> torch.Tensor:
         out = tcn(feats.transpose(1, 2)).transpose(1, 2)  # (B, F, T) -> (B, H, T) -> (B, T, H)
         return read_over_time(out, cfg, lengths, mask)  # (B, H)
+
+    @classmethod
+    def prefixes(cls, tcn: nn.Sequential, cfg: DCRNConfig, feats: torch.Tensor) -> torch.Tensor:
+        """Causal: step t's output sees frames 0..t only, so one pass gives every prefix."""
+        return prefix_readout(tcn(feats.transpose(1, 2)).transpose(1, 2), cfg)  # (B, T, H)
 
     @staticmethod
     def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int, map_shape: tuple[int, int, int]) -> tuple[list[Layer], int]:
@@ -452,15 +494,26 @@ class ConvRecurrent(TemporalModel):
                         cfg.rnn_bias == "double", cfg.drop_rate, FrameReadout(cfg.frame_readout))
 
     @staticmethod
-    def forward(convlstm: ConvLSTM, cfg: DCRNConfig, feats: torch.Tensor, lengths, mask) -> torch.Tensor:
+    def _maps(convlstm: ConvLSTM, cfg: DCRNConfig, feats: torch.Tensor) -> torch.Tensor:
+        """Frame vectors (B, T, C*h*w) folded back into maps (B, T, C, h, w): a view of the flatten."""
         C, h, w = convlstm.map_shape
         if feats.shape[-1] != C * h * w:
             raise LabkitError(f"cell='convlstm' folds each frame's {C}x{h}x{w} feature map back from its frame "
                               f"vector, so it takes {cfg.img_size}x{cfg.img_size} frames; got frame vectors of "
                               f"{feats.shape[-1]} values: resize the clips (size={cfg.img_size})")
-        maps = feats.unflatten(2, (h, w, C)).permute(0, 1, 4, 2, 3)  # (B, T, C, h, w): a view of the flatten
+        return feats.unflatten(2, (h, w, C)).permute(0, 1, 4, 2, 3)
+
+    @staticmethod
+    def forward(convlstm: ConvLSTM, cfg: DCRNConfig, feats: torch.Tensor, lengths, mask) -> torch.Tensor:
+        maps = ConvRecurrent._maps(convlstm, cfg, feats)
         hidden = read_over_time(convlstm(maps), cfg, lengths, mask)  # (B, T, H, h, w) -> (B, H, h, w)
         return convlstm.readout(hidden)  # (B, D)
+
+    @classmethod
+    def prefixes(cls, convlstm: ConvLSTM, cfg: DCRNConfig, feats: torch.Tensor) -> torch.Tensor:
+        """A recurrence: one pass, the hidden map after every frame read out as after the last."""
+        hidden = prefix_readout(convlstm(cls._maps(convlstm, cfg, feats)), cfg)  # (B, T, H, h, w)
+        return convlstm.readout(hidden.flatten(0, 1)).unflatten(0, hidden.shape[:2])  # (B, T, D)
 
     @staticmethod
     def plan(cfg: DCRNConfig, batch: int, frames: int, in_dim: int, map_shape: tuple[int, int, int]) -> tuple[list[Layer], int]:
