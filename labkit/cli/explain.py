@@ -38,7 +38,6 @@ def _clip(args, config: dict):
 
 def _explain(args) -> int:
     from labkit import explain, runs, viz
-    from labkit.explain.overlay import export
 
     out = output_file(args.out, "--out", OUTPUTS)
     config = runs.read_config(args.run_dir)
@@ -48,7 +47,7 @@ def _explain(args) -> int:
     attr = explain.attribute(model, clip, target=target, method=args.method, classes=classes,
                              **parse_pairs(args.param, "--param", "n_steps=16"))
     if out.suffix.lower() in (".mp4", ".gif"):
-        export(clip, attr, out, fps=args.fps)
+        explain.export(clip, attr, out, fps=args.fps)
     else:
         out.write_text(viz.explanation_page(clip, attr, model.predict_proba(clip)[0], classes, label=label,
                                             evidence_frames=evidence, title=f"{Path(args.run_dir).name}: {what}"),

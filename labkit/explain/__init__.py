@@ -6,18 +6,25 @@
     report = explain.evaluate_faithfulness(model, ds, "integrated_gradients")  # a FaithfulnessReport
     explain.FaithfulnessReport.concat([report, other])                     # several methods, one report
     inside = explain.look_inside(model, clip)                              # conv maps, keypoints, states over time
+    explain.export(clip, attr, "saliency.mp4")                             # heatmaps over the frames: .mp4 or .gif
+    changed = explain.edit(clip, "drop", frames=[3, 4])                    # a counterfactual clip
+    explain.smallest_flip(model, clip)                                     # fewest frames whose removal flips it
 """
 from .attribution import COMPLETENESS_TOLERANCE, Attribution
 from .baselines import BASELINES
 from .core import attribute
 from .deletion import curve_auc, deletion_insertion
+from .edits import OPS as EDITS, edit, smallest_flip
 from .faithfulness import FaithfulnessReport, evaluate_faithfulness
 from .gradients import gradient_flow
+from .overlay import export
 from .internals import Internals, Keypoints, Series, look_inside
 from .pointing import pointing_game
 from .randomization import randomization_check
 from .registry import MethodSpec, ParamSpec, methods
+from .verdicts import bootstrap_ci
 
-__all__ = ["Attribution", "BASELINES", "COMPLETENESS_TOLERANCE", "FaithfulnessReport", "Internals", "Keypoints",
-           "MethodSpec", "ParamSpec", "Series", "attribute", "curve_auc", "deletion_insertion",
-           "evaluate_faithfulness", "gradient_flow", "look_inside", "methods", "pointing_game", "randomization_check"]
+__all__ = ["Attribution", "BASELINES", "COMPLETENESS_TOLERANCE", "EDITS", "FaithfulnessReport", "Internals",
+           "Keypoints", "MethodSpec", "ParamSpec", "Series", "attribute", "bootstrap_ci", "curve_auc",
+           "deletion_insertion", "edit", "evaluate_faithfulness", "export", "gradient_flow", "look_inside", "methods",
+           "pointing_game", "randomization_check", "smallest_flip"]

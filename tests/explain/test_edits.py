@@ -3,7 +3,7 @@ frames checked against exhaustive search on short clips."""
 import numpy as np
 import pytest
 
-from labkit.explain.edits import edit, smallest_flip
+from labkit.explain import edit, smallest_flip
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ import pytest
 from PIL import Image
 
 from labkit import explain
-from labkit.explain.overlay import export, overlay_frames
+from labkit.explain import export
+from labkit.explain.overlay import overlay_frames
 
 
 @pytest.fixture(scope="module")
