@@ -17,6 +17,8 @@ import numpy as np
 
 from labkit.errors import LabkitError
 from .. import explain, train, viz
+from .clip_editor import ClipEditor
+from .export_controls import ExportControls
 from .framed_figure import FramedFigure
 from .method_controls import MethodControls, offered_methods
 
@@ -47,6 +49,10 @@ class SaliencyExplorer(W.VBox):
     `.frame` (IntSlider) linked to `.play`, `.opacity`, `.signed`. Output: `.figure_a`,
     `.figure_b` (FigureWidgets), `.info` (true/predicted), `.status`. `.attribution_a` /
     `.attribution_b` hold the `explain.Attribution`s shown (None where a figure is cleared).
+    `.figure_decision`: when did the model decide — P(class) after each prefix of frames
+    (`model.predict_prefixes`) under method A's frame importance, with the frame cursor.
+    `.tools` (Accordion, closed at first): "what if…" opens `.editor` (a `ClipEditor` on the
+    current clip, built when first opened) and "export" `.export` (`ExportControls`: GIF, MP4, HTML).
     """
 
     def __init__(self, model, ds, evaluation=None, method: str = "integrated_gradients",
@@ -67,8 +73,14 @@ class SaliencyExplorer(W.VBox):
         self.method_a = MethodControls(specs, method, "method")
         self.method_b = MethodControls(specs, compare_method, "compare with")
         self._build_controls(ds, fps, opacity)
-        self._a, self._b = FramedFigure(), FramedFigure()
-        self.figure_a, self.figure_b = self._a.widget, self._b.widget
+        self._a, self._b, self._decision = FramedFigure(), FramedFigure(), FramedFigure()
+        self.figure_a, self.figure_b, self.figure_decision = self._a.widget, self._b.widget, self._decision.widget
+        self._prefixes: dict[int, np.ndarray] = {}
+        self.editor, self.export = None, ExportControls(self._shown)
+        self._editor_box = W.VBox([W.HTML("<i>opening the editor…</i>")])
+        self.tools = W.Accordion([self._editor_box, self.export], selected_index=None)
+        self.tools.set_title(0, "what if… edit the clip (drop, freeze, reverse, shuffle, mask, swap frames)")
+        self.tools.set_title(1, "export the explanation (GIF, MP4, HTML)")
         self._panel_b = W.VBox([self.method_b, self.figure_b])  # a FigureWidget's .layout is plotly's: hide its box
         self._panel_b.layout.display = "none"
         labels = {m.name: m.label for m in explain.methods()}
@@ -80,8 +92,9 @@ class SaliencyExplorer(W.VBox):
                     W.VBox([self.target, self.opacity, self.signed, self.compare])], layout=wrapping()),
             W.HBox([self.play, self.frame]),
             self.status,
-            W.HBox([W.VBox([self.method_a, self.figure_a]), self._panel_b], layout=wrapping()),
+            W.HBox([W.VBox([self.method_a, self.figure_a]), self.figure_decision, self._panel_b], layout=wrapping()),
             self.unavailable,
+            self.tools,
         ])
         self.add_class("labkit-saliency-explorer")
         self._wire()
@@ -118,6 +131,7 @@ class SaliencyExplorer(W.VBox):
         self.method_b.on_change(self._explain)
         self.frame.observe(self._on_frame, names="value")
         self.opacity.observe(self._on_opacity, names="value")
+        self.tools.observe(lambda _: self._sync_editor(), names="selected_index")
 
     # ---- choosing a clip ------------------------------------------------------------------------
     def clip_indices(self) -> np.ndarray:
@@ -157,8 +171,8 @@ class SaliencyExplorer(W.VBox):
         self.attribution_a = self.attribution_b = None
         self.info.value = ""
         self.status.value = f"<i>{html.escape(message)}</i>"
-        self._a.clear(message)
-        self._b.clear(message)
+        for figure in (self._a, self._b, self._decision):
+            figure.clear(message)
 
     # ---- computing and showing ------------------------------------------------------------------
     def _attribute(self, controls: MethodControls, index: int):
@@ -200,7 +214,37 @@ class SaliencyExplorer(W.VBox):
                                                   frame=self.frame.value, controls=False), self.frame.value)
             shown.append(attr)
         self.attribution_a, self.attribution_b = (shown + [None])[:2]
+        self._show_decision(index, clip)
         self.status.value = self._status_html(index, time.perf_counter() - start, errors)
+        self._sync_editor()
+
+    def _show_decision(self, index: int, clip: np.ndarray) -> None:
+        """The decision curve of clip `index` under method A's frame importance (when it is shown)."""
+        if index not in self._prefixes:
+            self._prefixes[index] = self.model.predict_prefixes(clip)
+        probs = self._prefixes[index]
+        scores = None if self.attribution_a is None else self.attribution_a.frame_scores[0]
+        self._decision.show(viz.decision_curve(probs, self.ds.classes, scores, decided=explain.decision_frame(probs),
+                                               frame=self.frame.value, title="when did the model decide?"), 0)
+
+    def _sync_editor(self) -> None:
+        """Build the editor when "what if…" is first opened; keep it on the explorer's clip while open."""
+        if self.tools.selected_index != 0 or self.clip.value is None:
+            return
+        if self.editor is None:
+            self.editor = ClipEditor(self.model, self.ds, method=self.method_a, index=self.clip.value)
+            self._editor_box.children = [self.editor]
+        elif self.editor.index != self.clip.value:
+            self.editor.load(self.clip.value)
+
+    def _shown(self) -> dict | None:
+        """What method A shows now, for the export: the clip, its attribution and prediction."""
+        index = self.clip.value
+        if index is None or self.attribution_a is None:
+            return None
+        return {"clip": self.ds[index][0], "attribution": self.attribution_a, "classes": self.ds.classes,
+                "probabilities": self.evaluation.probabilities[index], "label": int(self.ds.labels[index]),
+                "title": f"clip #{index}: {self.attribution_a.method}"}
 
     def _info_html(self, index: int) -> str:
         p = self.predictions.iloc[index]
@@ -224,6 +268,8 @@ class SaliencyExplorer(W.VBox):
 
     def _on_frame(self, change) -> None:
         self._a.goto(change["new"])
+        if self.figure_decision.data:
+            self.figure_decision.data[-1].x = [change["new"]] * 2  # the decision curve's frame cursor
         if self.compare.value:
             self._b.goto(change["new"])
 

@@ -182,5 +182,5 @@ def test_an_empty_filter_says_so_instead_of_keeping_the_old_clip(model, tiny_ord
 def test_controls_fit_beside_each_other(explorer):
     """The controls are at most 360 px wide, and the rows wrap rather than run off the output's right edge."""
     assert explorer.method_a.dropdown.layout.width == explorer.clip.layout.width == "360px"
-    top, _, _, panels, _ = explorer.children
+    top, _, _, panels = explorer.children[:4]
     assert top.layout.flex_flow == panels.layout.flex_flow == "row wrap"
