@@ -141,6 +141,25 @@ def randomization_cascade(randomization, threshold: float = 0.3, title: str | No
     return fig
 
 
+_COLOUR = {True: "#2ca02c", False: "#d62728", None: "#fdae61"}  # passed, failed, inconclusive (amber)
+_MARK = {True: "", False: " ✗", None: " ?"}
+_HATCH = {True: "", False: "x", None: "."}
+
+
+def _outcome(passed) -> bool | None:
+    """passed as True / False, or None for an inconclusive verdict (its interval overlaps the reference)."""
+    return None if passed is None or passed != passed else bool(passed)
+
+
+def _interval(rows: pd.DataFrame) -> dict | None:
+    """Error bars: the bootstrap 95% interval of the per-clip difference, drawn around the value."""
+    if not {"difference", "ci_low", "ci_high"} <= set(rows.columns):
+        return None
+    up, down = rows["ci_high"] - rows["difference"], rows["difference"] - rows["ci_low"]
+    return dict(type="data", array=up.fillna(0).tolist(), arrayminus=down.fillna(0).tolist(), color="#444",
+                thickness=1.2, width=4)
+
+
 def faithfulness_summary(summary, title: str | None = None) -> go.Figure:
     """`explain.evaluate_faithfulness(...)` as bars: each measurement's value next to its
     reference (random order, threshold or chance).
@@ -164,15 +183,14 @@ def faithfulness_summary(summary, title: str | None = None) -> go.Figure:
     bars = []
     for i, method in enumerate(methods):
         rows = by_key[by_key["method"] == method].reindex(keys)
-        values, passed = rows["value"].tolist(), rows["passed"].tolist()
-        text = [("" if v != v else fmt.format(v) + ("" if p else " ✗")) for v, p in zip(values, passed)]
+        values, passed = rows["value"].tolist(), [_outcome(p) for p in rows["passed"]]
+        text = [("" if v != v else fmt.format(v) + _MARK[p]) for v, p in zip(values, passed)]
         if len(methods) == 1:
-            marker = dict(color=["#2ca02c" if p else "#d62728" for p in passed])
+            marker = dict(color=[_COLOUR[p] for p in passed])
         else:
-            marker = dict(color=METHOD_COLORS[i % len(METHOD_COLORS)],
-                          pattern=dict(shape=["" if p else "x" for p in passed]))
+            marker = dict(color=METHOD_COLORS[i % len(METHOD_COLORS)], pattern=dict(shape=[_HATCH[p] for p in passed]))
         bars.append(go.Bar(x=labels, y=values, name=method or "method", marker=marker, text=text,
-                           textposition="outside"))
+                           textposition="outside", error_y=_interval(rows)))
     reference = judged.groupby(["check", "over"], sort=False)["reference"].mean().reindex(keys)
     bars.append(go.Bar(x=labels, y=reference.tolist(), name="reference", marker_color="#c7c7c7",
                        text=[fmt.format(v) for v in reference], textposition="outside"))

@@ -19,6 +19,7 @@ from labkit.errors import LabkitError
 from .. import explain, train, viz
 from .clip_editor import ClipEditor
 from .export_controls import ExportControls
+from .faithfulness_panel import FaithfulnessPanel
 from .framed_figure import FramedFigure
 from .method_controls import MethodControls, offered_methods
 
@@ -52,7 +53,8 @@ class SaliencyExplorer(W.VBox):
     `.figure_decision`: when did the model decide — P(class) after each prefix of frames
     (`model.predict_prefixes`) under method A's frame importance, with the frame cursor.
     `.tools` (Accordion, closed at first): "what if…" opens `.editor` (a `ClipEditor` on the
-    current clip, built when first opened) and "export" `.export` (`ExportControls`: GIF, MP4, HTML).
+    current clip, built when first opened), "export" `.export` (`ExportControls`: GIF, MP4, HTML)
+    and "should I believe it?" `.faithfulness` (`FaithfulnessPanel`: verdicts with intervals).
     """
 
     def __init__(self, model, ds, evaluation=None, method: str = "integrated_gradients",
@@ -78,9 +80,11 @@ class SaliencyExplorer(W.VBox):
         self._prefixes: dict[int, np.ndarray] = {}
         self.editor, self.export = None, ExportControls(self._shown)
         self._editor_box = W.VBox([W.HTML("<i>opening the editor…</i>")])
-        self.tools = W.Accordion([self._editor_box, self.export], selected_index=None)
+        self.faithfulness = FaithfulnessPanel(model, ds, self.method_a)
+        self.tools = W.Accordion([self._editor_box, self.export, self.faithfulness], selected_index=None)
         self.tools.set_title(0, "what if… edit the clip (drop, freeze, reverse, shuffle, mask, swap frames)")
         self.tools.set_title(1, "export the explanation (GIF, MP4, HTML)")
+        self.tools.set_title(2, "should I believe it? faithfulness checks with confidence intervals")
         self._panel_b = W.VBox([self.method_b, self.figure_b])  # a FigureWidget's .layout is plotly's: hide its box
         self._panel_b.layout.display = "none"
         labels = {m.name: m.label for m in explain.methods()}

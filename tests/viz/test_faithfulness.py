@@ -60,7 +60,20 @@ def test_summary_bars_colour_by_passed(faithfulness):
     fig = viz.faithfulness_summary(faithfulness)
     judged = faithfulness.summary[faithfulness.summary.reference.notna()]
     assert len(fig.data[0].x) == len(judged)
-    assert list(fig.data[0].marker.color) == ["#2ca02c" if p else "#d62728" for p in judged.passed]
+    colour = {True: "#2ca02c", False: "#d62728"}
+    assert list(fig.data[0].marker.color) == [colour.get(p, "#fdae61") for p in judged.passed]
+
+
+def test_inconclusive_verdicts_are_amber_with_their_interval(faithfulness):
+    """A check whose bootstrap interval overlaps the reference is neither green nor red: amber, "?"."""
+    table = faithfulness.summary[faithfulness.summary.reference.notna()].copy()
+    table["passed"] = [None] + [True] * (len(table) - 1)
+    table["difference"], table["ci_low"], table["ci_high"] = 0.1, -0.05, 0.3
+    fig = viz.faithfulness_summary(table)
+    assert fig.data[0].marker.color[0] == "#fdae61" and fig.data[0].text[0].endswith("?")
+    assert fig.data[0].marker.color[1] == "#2ca02c"
+    assert list(fig.data[0].error_y.array)[:1] == [pytest.approx(0.2)]
+    assert list(fig.data[0].error_y.arrayminus)[:1] == [pytest.approx(0.15)]
 
 
 def test_gradient_flow_from_explain_averages_clips(tiny_order, tiny_config):

@@ -1,4 +1,4 @@
-"""ClipEditor and ExportControls, and how the SaliencyExplorer carries them: every edit the controls
+"""The SaliencyExplorer's tools: ClipEditor, ExportControls, FaithfulnessPanel and the decision curve. Every edit the controls
 describe is `explain.edit`'s, and prediction, decision curve and heatmap follow each change."""
 import numpy as np
 import pytest
@@ -116,3 +116,15 @@ def test_the_editor_opens_on_the_explorers_clip_and_follows_it(model, tiny_order
     ex.export.path.value = str(tmp_path / "x.gif")
     assert ex.export.export() is not None
     assert Image.open(tmp_path / "x.gif").n_frames == len(tiny_order[3][0])
+
+
+def test_the_faithfulness_panel_gives_verdicts_with_intervals(model, tiny_order):
+    ex = SaliencyExplorer(model, tiny_order, method="saliency")
+    panel = ex.faithfulness
+    panel.clips.value = 4
+    report = panel.check()
+    judged = report.summary[report.summary.reference.notna()]
+    assert set(judged.verdict) <= {"passed", "failed", "inconclusive"}
+    for v in judged.verdict:
+        assert v in panel.table.value
+    assert "95%" in panel.table.value and panel.figure.data and "saliency on 4 clips" in panel.status.value
