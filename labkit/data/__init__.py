@@ -12,7 +12,7 @@
     for t, frame in data.stream_frames("long.mp4", size=64): ...  # a long video, frame by frame
 """
 from .dataset import ClipDataset, subset
-from .export import write_dataset
+from .export import write_dataset, write_video
 from .files import folder, manifest
 from .inspection import Inspection, inspect
 from .loader import make_loader, set_epoch
@@ -25,4 +25,4 @@ from .transforms import augment_for, channel_stats, clip_augment
 
 __all__ = ["ClipDataset", "DataError", "Inspection", "TASKS", "augment_for", "channel_stats", "clip_augment",
            "folder", "fresh_recipe", "from_recipe", "inspect", "make_loader", "manifest", "set_epoch", "split",
-           "split_indices", "stream_frames", "sliding_windows", "frame_rate", "subset", "synthetic", "write_dataset"]
+           "split_indices", "stream_frames", "sliding_windows", "frame_rate", "subset", "synthetic", "write_dataset", "write_video"]

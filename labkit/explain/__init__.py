@@ -10,11 +10,12 @@
     changed = explain.edit(clip, "drop", frames=[3, 4])                    # a counterfactual clip
     explain.smallest_flip(model, clip)                                     # fewest frames whose removal flips it
     explain.decision_frame(model.predict_prefixes(clip))                   # from which frame on it stays decided
+    explain.when_decided(model, ds); explain.smallest_flips(model, ds)     # the same over clips, as tables
 """
 from .attribution import COMPLETENESS_TOLERANCE, Attribution
 from .baselines import BASELINES
 from .core import attribute
-from .decisions import decision_frame
+from .decisions import decision_frame, smallest_flips, when_decided
 from .deletion import curve_auc, deletion_insertion
 from .edits import OPS as EDITS, edit, smallest_flip
 from .faithfulness import FaithfulnessReport, evaluate_faithfulness
@@ -29,4 +30,4 @@ from .verdicts import bootstrap_ci
 __all__ = ["Attribution", "BASELINES", "COMPLETENESS_TOLERANCE", "EDITS", "FaithfulnessReport", "Internals",
            "Keypoints", "MethodSpec", "ParamSpec", "Series", "attribute", "bootstrap_ci", "curve_auc", "decision_frame",
            "deletion_insertion", "edit", "evaluate_faithfulness", "export", "gradient_flow", "look_inside", "methods",
-           "pointing_game", "randomization_check", "smallest_flip"]
+           "pointing_game", "randomization_check", "smallest_flip", "smallest_flips", "when_decided"]

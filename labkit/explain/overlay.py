@@ -44,7 +44,9 @@ def overlay_frames(clip: np.ndarray, maps: np.ndarray, scores: np.ndarray, scale
 
 
 def _bars(scores: np.ndarray, width: int, height: int) -> np.ndarray:
-    """uint8 (T, height, width, 3): for frame t, every frame's importance as a bar, bar t highlighted."""
+    """uint8 (T, height, width, 3): for frame t, every frame's importance as a bar, bar t highlighted,
+    and a dark marker over its column in the top two rows (the bars never reach them): a playhead,
+    so every frame differs even where the clip does not (a GIF writer merges identical frames)."""
     T = len(scores)
     s = np.asarray(scores, np.float32)
     s = (s - min(0.0, s.min())) / max(float(np.ptp(s)) if s.min() < 0 else float(s.max()), 1e-12)
@@ -55,6 +57,7 @@ def _bars(scores: np.ndarray, width: int, height: int) -> np.ndarray:
     for t in range(T):  # one small image per frame
         colour = np.where((cols == t)[None, :, None], [[[33, 145, 140]]], [[[190, 190, 190]]])
         out[t][filled] = np.broadcast_to(colour, (height, width, 3))[filled]
+        out[t, :2, cols == t] = (40, 40, 40)
     return out
 
 

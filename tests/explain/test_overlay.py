@@ -1,4 +1,6 @@
 """Exported explanations decode back (PyAV / Pillow) to the clip's frame count and size."""
+from types import SimpleNamespace
+
 import av
 import numpy as np
 import pytest
@@ -27,6 +29,16 @@ def test_mp4_and_gif_decode_back_frame_for_frame(explained, tmp_path):
     gif = export(clips[1], attr, tmp_path / "x.gif", index=1, scale=3)
     with Image.open(gif) as img:
         assert img.n_frames == T and img.size == (W * 3, H * 3 + bar)
+
+
+def test_a_still_clip_with_flat_scores_keeps_every_frame_in_a_gif(tmp_path):
+    """Identical frames and zero importance: the playhead alone keeps the GIF's frames apart
+    (Pillow merges identical consecutive frames into one longer frame)."""
+    T = 6
+    clip = np.full((T, 8, 8, 3), 90, np.uint8)
+    attr = SimpleNamespace(abs_maps=np.zeros((1, T, 8, 8)), frame_scores=np.zeros((1, T)))
+    with Image.open(export(clip, attr, tmp_path / "still.gif", scale=2)) as img:
+        assert img.n_frames == T
 
 
 def test_the_overlay_shows_the_map_and_the_bar_follows_the_frame():
