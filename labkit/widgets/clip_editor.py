@@ -100,6 +100,7 @@ class ClipEditor(W.VBox):
             "the fewest frames whose removal changes the prediction (greedy, guided by frame importance)"))
         self.reset = W.Button(description="reset", icon="undo")
         self.verdict = W.HTML(layout=W.Layout(min_width="300px", max_width="480px"))
+        self.verdict.add_class("labkit-verdict")
         self.frame = W.IntSlider(description="frame", style={"description_width": "50px"})
         self._curve, self._map = FramedFigure(), FramedFigure()
         self.curve, self.heatmap = self._curve.widget, self._map.widget
