@@ -18,7 +18,8 @@ import plotly.graph_objects as go
 from .. import models, viz
 from ..viz.model import order_notes
 from .html_table import html_table
-from ..models.config import ACTIVATIONS, CELLS, FRAME_READOUTS, RNN_BIASES, TEMPORAL_FIELDS, TEMPORAL_READOUTS
+from ..models.config import (ACTIVATIONS, CELLS, CNN_FIELDS, ENCODER_FIELDS, FRAME_ENCODERS, FRAME_READOUTS,
+                             RNN_BIASES, TEMPORAL_FIELDS, TEMPORAL_READOUTS)
 
 CHANNELS = (4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 HIDDEN = (8, 16, 32, 64, 96, 128, 192, 256, 384, 512)
@@ -49,9 +50,28 @@ def _toggles(options, value, description: str) -> W.ToggleButtons:
                            style={"description_width": "110px", "button_width": "auto"})
 
 
+# the controls that set each config field a frame encoder may ignore (`DCRNConfig.unused_fields`);
+# conv_channels is the block count plus `ModelBuilder.channel_controls`; stem_stride has no control
+FIELD_CONTROLS = {"conv_channels": "blocks", **{f: f for f in CNN_FIELDS + ENCODER_FIELDS if f != "conv_channels"}}
+
+
+def _encoder_options(current: str) -> list[str]:
+    """The built-in frame encoders, and a user's ("package.module:qualname") when the config names one."""
+    return [*FRAME_ENCODERS, *([current] if current not in FRAME_ENCODERS else [])]
+
+
 def _cnn_controls(config: models.DCRNConfig, frames: int, max_blocks: int) -> dict:
-    """The per-frame CNN's controls (the channels per block are `ModelBuilder.channel_controls`)."""
+    """The per-frame encoder's controls: which encoder, the hand-crafted ones' cell and bins, the
+    CNN's layers (the channels per block are `ModelBuilder.channel_controls`)."""
     c = {}
+    c["frame_encoder"] = _toggles(_encoder_options(config.frame_encoder), config.frame_encoder, "frame encoder")
+    c["frame_encoder"].tooltip = ("cnn: learned conv blocks; sobel (edge energy), hog (oriented-gradient histograms), "
+                                  "pixels (cell means): fixed, no parameters")
+    c["encoder_cell"] = W.IntSlider(value=config.encoder_cell, min=1, max=max(16, config.encoder_cell),
+                                    description="encoder cell", tooltip="sobel/hog/pixels: cell side in pixels",
+                                    **_WIDE)
+    c["hog_bins"] = W.IntSlider(value=config.hog_bins, min=2, max=max(18, config.hog_bins),
+                                description="hog bins", tooltip="hog: orientation bins over 0..180 degrees", **_WIDE)
     c["img_size"] = W.Dropdown(options=_options(SIZES, config.img_size), value=config.img_size,
                                description="image size", **_WIDE)
     c["frames"] = W.IntSlider(value=frames, min=1, max=64, description="frames", **_WIDE)
@@ -156,7 +176,8 @@ class ModelBuilder(W.VBox):
     def _control_panel(self) -> W.HBox:
         """The CNN's controls (left) beside the temporal model's and the classifier's (right)."""
         c = self.controls
-        cnn = W.VBox([W.HTML("<b>per-frame CNN</b>"), c["img_size"], c["frames"], c["blocks"],
+        cnn = W.VBox([W.HTML("<b>per-frame encoder</b>"), c["img_size"], c["frames"], c["frame_encoder"],
+                      c["encoder_cell"], c["hog_bins"], c["blocks"],
                       W.HBox(self.channel_controls, layout=W.Layout(flex_flow="row wrap", width="330px")),
                       c["kernel_size"], c["padding"], c["pool"], c["activation"], c["batch_norm"], c["frame_readout"]])
         rnn = W.VBox([W.HTML("<b>over time</b>"), c["cell"], c["hidden_size"], c["num_layers"], c["bidirectional"],
@@ -171,7 +192,8 @@ class ModelBuilder(W.VBox):
         chans = tuple(w.value for w in self.channel_controls[:c["blocks"].value])
         gain = c["recurrent_gain"].value
         return self._base.replace(
-            img_size=c["img_size"].value, conv_channels=chans, kernel_size=c["kernel_size"].value,
+            frame_encoder=c["frame_encoder"].value, encoder_cell=c["encoder_cell"].value,
+            hog_bins=c["hog_bins"].value, img_size=c["img_size"].value, conv_channels=chans, kernel_size=c["kernel_size"].value,
             padding=c["padding"].value, pool=c["pool"].value, batch_norm=c["batch_norm"].value,
             activation=c["activation"].value, frame_readout=c["frame_readout"].value, cell=c["cell"].value,
             hidden_size=c["hidden_size"].value, num_layers=c["num_layers"].value,
@@ -208,7 +230,11 @@ class ModelBuilder(W.VBox):
             c["num_heads"].options = _options(HEADS, config.num_heads)
             c["recurrent_gain"].options = _gain_options(config.recurrent_gain)
             c["recurrent_gain"].value = config.recurrent_gain or DEFAULT_GAIN
-            for name in ("img_size", "kernel_size", "padding", "pool", "batch_norm", "activation", "frame_readout",
+            c["frame_encoder"].options = _encoder_options(config.frame_encoder)
+            for name, w in (("encoder_cell", c["encoder_cell"]), ("hog_bins", c["hog_bins"])):
+                w.max = max(w.max, getattr(config, name))
+            for name in ("frame_encoder", "encoder_cell", "hog_bins", "img_size", "kernel_size", "padding", "pool",
+                         "batch_norm", "activation", "frame_readout",
                          "cell", "hidden_size", "num_layers", "bidirectional", "temporal_readout", "temporal_kernel",
                          "num_heads", "rnn_bias", "drop_rate", "head_hidden", "num_classes"):
                 c[name].value = getattr(config, name)
@@ -288,12 +314,18 @@ class ModelBuilder(W.VBox):
                 self.fixed_readout.options = [str(rows["type"].iloc[0])]
 
     def _grey_out_unused(self) -> None:
-        """Disable the temporal controls the chosen cell ignores (`DCRNConfig.unused_fields`). A
-        checked "bidirectional" stays enabled: the cell refuses it, and the message asks to uncheck it."""
+        """Disable the controls the chosen cell and frame encoder ignore (`DCRNConfig.unused_fields`):
+        a hand-crafted encoder has no conv blocks, the CNN no encoder cell. A checked
+        "bidirectional" stays enabled: the cell refuses it, and the message asks to uncheck it."""
         c = self.controls
         unused = self._read().unused_fields()
         for name in TEMPORAL_FIELDS:
             c[name].disabled = name in unused and not (name == "bidirectional" and c[name].value)
+        for field, name in FIELD_CONTROLS.items():
+            if name in c:
+                c[name].disabled = field in unused
+        for w in self.channel_controls:
+            w.disabled = "conv_channels" in unused
 
     def _draw_diagram(self) -> None:
         """Redraw the diagram from `.shown` only while its tab shows: plotly's validation costs

@@ -203,3 +203,44 @@ def test_every_cell_with_the_controls_it_uses_including_the_recurrent_gain():
     assert b.config.recurrent_gain is None
     cfg = models.preset_config("default", num_classes=3, cell="lstm", recurrent_gain=0.7, rnn_bias="single")
     assert ModelBuilder(cfg, diagram=False).config == cfg
+
+
+def test_every_frame_encoder_with_the_controls_it_uses_and_views_that_agree():
+    b = ModelBuilder("default", diagram=True)
+    b.view.selected_index = 1
+    assert list(b.controls["frame_encoder"].options) == list(models.config.FRAME_ENCODERS)
+    cnn_controls = ("blocks", "kernel_size", "padding", "pool", "batch_norm", "activation")
+    for encoder in models.config.FRAME_ENCODERS:
+        b.controls["frame_encoder"].value = encoder
+        cfg = b.config
+        assert cfg.frame_encoder == encoder and b.error is None
+        hand_crafted = encoder != "cnn"
+        assert all(b.controls[n].disabled == hand_crafted for n in cnn_controls), encoder
+        assert all(w.disabled == hand_crafted for w in b.channel_controls), encoder
+        assert b.controls["encoder_cell"].disabled == (not hand_crafted)
+        assert b.controls["hog_bins"].disabled == (encoder != "hog")
+        expected = models.summary(cfg, frames=b.frames)
+        layers = list(expected.table["layer"])
+        assert list(b.summary.table["layer"]) == layers
+        assert list(b.figure.layout.xaxis2.ticktext) == layers  # the diagram shows the same model
+        assert f"{expected.totals['params']:,}" in b.totals.value
+        assert sum(p.numel() for p in b.build_model().parameters()) == expected.totals["params"]
+        assert ("blocks.0.0" in b.table.value) == (not hand_crafted)
+    b.controls["frame_encoder"].value = "hog"
+    b.controls["hog_bins"].value = 6
+    b.controls["encoder_cell"].value = 8
+    assert (b.config.hog_bins, b.config.encoder_cell) == (6, 8) and "6 bins" in b.table.value
+    assert "8x8 cells" in b.table.value
+    with b.hold_updates():  # hand-crafted encoders have no conv geometry to break...
+        b.controls["img_size"].value = 16
+        b.controls["encoder_cell"].value = 16
+    assert b.error is None
+    b.controls["encoder_cell"].max = 32
+    b.controls["encoder_cell"].value = 32  # ... but a cell larger than the frame is refused
+    assert "encoder_cell=32 is larger" in b.error and "labkit-stale" in b.table._dom_classes
+
+
+def test_a_hand_crafted_encoder_config_round_trips_through_the_controls():
+    cfg = models.preset_config("default", num_classes=3, frame_encoder="hog", encoder_cell=8, hog_bins=6)
+    b = ModelBuilder(cfg, diagram=False)
+    assert b.config == cfg and b.controls["frame_encoder"].value == "hog" and b.controls["kernel_size"].disabled
