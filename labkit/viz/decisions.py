@@ -2,6 +2,8 @@
 importance, on one time axis."""
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
@@ -11,6 +13,7 @@ from labkit.errors import LabkitError
 from .saliency import BAR, BAR_ON
 
 CURSOR = "#555"
+TITLE_PX, TITLE_CHAR_PX = 14, 7.5  # the title's font size, and a generous average glyph width at it
 
 
 def _shown_classes(curves: dict, top: int) -> list[int]:
@@ -57,7 +60,10 @@ def decision_curve(prefix_probs, classes: list[str], frame_scores=None, compare:
                              hoverinfo="skip", showlegend=False, visible=frame is not None), row=row, col=1)
     fig.update_yaxes(title_text="P(class) after<br>frames 0..t", range=[0, 1.02], row=row, col=1)
     fig.update_xaxes(title_text="frame", dtick=1 if T <= 32 else None, range=[-0.5, T - 0.5], row=row, col=1)
-    fig.update_layout(title=dict(text=title or "when did the model decide?", font=dict(size=14)), width=width,
-                      height=420, template="plotly_white", margin=dict(l=70, r=10, t=50, b=40),
+    # a title longer than the figure is wide wraps (plotly would cut it at the figure's edge)
+    lines = textwrap.wrap(title or "when did the model decide?", max(10, int((width - 30) / TITLE_CHAR_PX)))
+    fig.update_layout(title=dict(text="<br>".join(lines), font=dict(size=TITLE_PX)), width=width,
+                      height=420 + 18 * (len(lines) - 1), template="plotly_white",
+                      margin=dict(l=70, r=10, t=50 + 18 * (len(lines) - 1), b=40),
                       legend=dict(orientation="h", y=-0.18, x=0), bargap=0.2)
     return fig

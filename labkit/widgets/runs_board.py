@@ -148,9 +148,10 @@ class RunsBoard(W.VBox):
         except LabkitError as e:
             note = _ERROR.format(html.escape(str(e))) + " — showing every run"
         bad = int((self.table["problems"] != "").sum()) if "problems" in self.table else 0
-        self.message.value = note + (f", {bad} with problems (see the problems column)" if bad else "")
         self._draw_table()
         self._draw_overview()
+        # last: once the count shows, the table and the overview show the filtered runs too
+        self.message.value = note + (f", {bad} with problems (see the problems column)" if bad else "")
 
     def _draw_table(self) -> None:
         if not self.table.empty:
