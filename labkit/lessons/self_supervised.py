@@ -2,7 +2,8 @@
 task that needs time: are these frames in order?), then fine-tune it on 5 labelled clips per
 class, against the same model trained from scratch on the same 5 clips per class.
 
-Settings: `direction`, 16 frames of 32 x 32 pixels; 1,000 unlabelled clips (a seed of their own,
+Settings: `direction` with `features.FAST_DIRECTION` (a larger disc moving 1.5 to 2.5 pixels a
+frame), 8 frames of 16 x 16 pixels; 1,000 unlabelled clips (a seed of their own,
 none of them labelled or tested on; 2,000 in full mode); 5 labelled clips per class drawn per
 seed from a pool of 400; 400 fresh clips to test on; the `default` preset. Pretraining: order
 verification (`train.pretrain`), Adam 3e-3, batch 32, 5 epochs (8 in full mode), 10% of the
@@ -18,6 +19,7 @@ the same kind of clips, read back with `data.folder`), and pretrains with arrow 
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -25,10 +27,11 @@ import pandas as pd
 
 from labkit import data, models, runs, train
 
-from .claims import above, below, gap
+from .claims import Claim, above, below, gap
+from .features import FAST_DIRECTION
 from .result import LessonResult, lessons_root, test_accuracy
 
-DATA = dict(task="direction", frames=16, size=32, per_class=5, pool=400, test_n=400)
+DATA = dict(task="direction", frames=8, size=16, options=FAST_DIRECTION, per_class=5, pool=400, test_n=400)
 QUICK = dict(DATA, seeds=(0, 1, 2), unlabelled=1000, pretext_epochs=5, fine_tune_epochs=60, folder=False, arrow=False)
 FULL = dict(QUICK, seeds=(0, 1, 2, 3, 4), unlabelled=2000, pretext_epochs=8, folder=True, arrow=True)
 PRETRAIN = dict(batch_size=32, lr=3e-3)
@@ -39,7 +42,8 @@ CHANCE = 1 / 8
 
 def synthetic_sources(p: dict) -> dict:
     """(unlabelled clips, labelled pool, test clips) of the built-in task: three seeds, no overlap."""
-    make = lambda n, seed: data.synthetic(p["task"], n=n, frames=p["frames"], size=p["size"], seed=seed)  # noqa: E731
+    make = lambda n, seed: data.synthetic(p["task"], n=n, frames=p["frames"], size=p["size"], seed=seed,  # noqa: E731
+                                          **p.get("options", {}))
     return {"unlabelled": make(p["unlabelled"], 100), "pool": make(p["pool"], 0), "test": make(p["test_n"], 1000)}
 
 
@@ -122,6 +126,15 @@ def pretraining(quick: bool = False, root=None, progress: bool = True) -> Lesson
                         _claims(table, pretext, p), extra={"pretext": pretext}, seconds=time.perf_counter() - start)
 
 
+def gain(text: str, pretrained, scratch) -> Claim:
+    """The issue's criterion for pretraining: the mean gain over seeds is at least MARGIN, and the
+    gain is real (the 95% interval of the difference lies above 0). A few seeds of few-label runs
+    vary too much for the whole interval to clear MARGIN as well, so the mean carries it."""
+    c = gap("pretraining", text, pretrained, scratch, 0.0, ("pretrained", "scratch"))
+    return dataclasses.replace(c, supported=c.supported and c.measured >= MARGIN, threshold=MARGIN,
+                               comparison="mean >=")
+
+
 def _claims(table: pd.DataFrame, pretext: pd.DataFrame, p: dict) -> list:
     def acc(source, start, task="order_verification"):
         rows = table[(table.source == source) & (table.start == start) & (table.pretext == task)]
@@ -132,14 +145,13 @@ def _claims(table: pd.DataFrame, pretext: pd.DataFrame, p: dict) -> list:
     claims = [above(name, f"order verification is learned from {n} unlabelled clips alone: the pretext's validation "
                           f"accuracy is above 0.9 (chance 0.5)", learned["best_val_accuracy"].to_numpy(), 0.9,
                     "pretext validation accuracy"),
-              gap(name, f"with {k} labelled clips per class, pretraining on {n} unlabelled clips (order verification) "
-                        f"then fine-tuning beats the same model trained from scratch by more than {MARGIN} test "
-                        f"accuracy on {p['task']}", acc("synthetic", "pretrained"), acc("synthetic", "scratch"),
-                  MARGIN, ("pretrained", "scratch"))]
+              gain(f"with {k} labelled clips per class, pretraining on {n} unlabelled clips (order verification) "
+                   f"then fine-tuning beats the same model trained from scratch on {p['task']}: a mean gain of at "
+                   f"least {MARGIN} test accuracy, its 95% interval above 0", acc("synthetic", "pretrained"),
+                   acc("synthetic", "scratch"))]
     if p["folder"]:
-        claims.append(gap(name, f"on a folder of .mp4 videos too, pretrained + fine-tuned beats scratch by more than "
-                                f"{MARGIN} with {k} labelled clips per class", acc("videos", "pretrained"),
-                          acc("videos", "scratch"), MARGIN, ("pretrained", "scratch")))
+        claims.append(gain(f"on a folder of .mp4 videos too: a mean gain of at least {MARGIN} with {k} labelled clips "
+                           f"per class, its 95% interval above 0", acc("videos", "pretrained"), acc("videos", "scratch")))
     if p["arrow"]:
         arrow = pretext[pretext.pretext == "arrow_of_time"]["best_val_accuracy"].to_numpy()
         claims.append(below(name, f"arrow of time cannot be learned on {p['task']} (a reversed clip is a clip of "

@@ -50,3 +50,12 @@ def test_the_pretraining_experiment_runs_on_a_folder_of_real_videos(tmp_path, mo
     assert pretext["pretext"].tolist() == ["order_verification"] and (table.source == "videos").all()
     again = self_supervised.video_sources(TINY, tmp_path / "videos")  # written once, then read again
     assert len(again["test"]) == len(sources["test"])
+
+
+def test_the_pretraining_gain_needs_a_mean_of_at_least_the_margin_and_an_interval_above_zero():
+    scratch = [0.15, 0.16, 0.17]
+    assert self_supervised.gain("x", [0.30, 0.32, 0.34], scratch).supported  # +0.16, interval well above 0
+    assert not self_supervised.gain("x", [0.22, 0.24, 0.26], scratch).supported  # real, but +0.08 < 0.10
+    assert not self_supervised.gain("x", [0.05, 0.25, 0.60], scratch).supported  # mean +0.14, interval across 0
+    claim = self_supervised.gain("x", [0.30, 0.32, 0.34], scratch)
+    assert claim.threshold == self_supervised.MARGIN and claim.measured == pytest.approx(0.16)

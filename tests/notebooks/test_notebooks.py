@@ -41,9 +41,9 @@ def _widget_views(nb) -> set[str]:
     }
 
 
-def test_the_five_notebooks_exist():
+def test_the_six_notebooks_exist():
     assert NOTEBOOKS == ["01_data.ipynb", "02_model.ipynb", "03_train.ipynb", "04_explain.ipynb",
-                         "05_experiments.ipynb"]
+                         "05_experiments.ipynb", "06_scarce_and_small.ipynb"]
 
 
 def test_kernel_is_this_venv():
