@@ -11,8 +11,8 @@ keep position in the layout; the keypoints readout, tuned to the CNN's maps, lea
 them in a trial); Adam 3e-3, batch 16, no augmentation, 12 epochs or until validation reaches
 0.95 (the CNN learns this task abruptly, after 3 to 8 epochs depending on the seed); 3 seeds (5).
 At the task's default speed (a quarter to half a pixel a frame at this size) no encoder learned
-in a few hundred updates, and raw pixels stay near chance even here: the texture of the
-background outweighs a small disc in the cell means, where Sobel's standardised edges single it out.
+in a few hundred updates. Raw pixels learn least: the static texture of the background outweighs
+a small disc in the cell means, where Sobel's standardised edges single it out.
 """
 from __future__ import annotations
 
