@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 from labkit import data, models, runs, train
+from labkit.runs import record
+from labkit.train.sweeps import USER_STOPS
 
 from .claims import Claim, above, below, gap
 from .features import FAST_DIRECTION
@@ -73,14 +75,27 @@ def few_labels(pool, per_class: int, seed: int):
 
 
 def pretrained_body(sources: dict, task: str, seed: int, epochs: int, root, progress: bool) -> pd.Series:
-    """Pretrain a `default` model on the unlabelled clips (reusing a finished run) -> its runs row."""
+    """Pretrain a `default` model on the unlabelled clips (reusing a finished run, resuming a
+    partial one) -> its runs row."""
     run_dir = root / f"pretext={task},seed={seed}"
-    size = int(sources["pool"][0][0].shape[1])
-    model = models.preset("default", num_classes=sources["pool"].num_classes, img_size=size, seed=seed)
-    resume = run_dir if (run_dir / "last.pt").is_file() else None
-    train.pretrain(model, sources["unlabelled"], task, epochs=epochs, run_dir=run_dir, resume=resume, seed=seed,
-                   callbacks=[train.StopAtTarget(PRETEXT_TARGET)], progress=progress, **PRETRAIN)
+    if not _pretext_finished(run_dir, epochs):
+        size = int(sources["pool"][0][0].shape[1])
+        model = models.preset("default", num_classes=sources["pool"].num_classes, img_size=size, seed=seed)
+        resume = run_dir if (run_dir / record.LAST).is_file() else None
+        train.pretrain(model, sources["unlabelled"], task, epochs=epochs, run_dir=run_dir, resume=resume, seed=seed,
+                       callbacks=[train.StopAtTarget(PRETEXT_TARGET)], progress=progress, **PRETRAIN)
     return runs.table(run_dir).iloc[0]
+
+
+def _pretext_finished(run_dir, epochs: int) -> bool:
+    """True when run_dir holds a pretext run that ran its epochs or that a callback ended (its
+    target reached): resumed, it would train on, and the fine-tuned runs built on it would no
+    longer match it."""
+    if not (run_dir / record.METRICS).is_file():
+        return False
+    metrics = record.read_metrics(run_dir)
+    stopped = metrics["stopped"] or ""
+    return metrics["epochs"] >= epochs or bool(stopped) and not stopped.startswith(USER_STOPS)
 
 
 def fine_tuned(sources: dict, pretext_runs: dict, p: dict, root, progress: bool) -> pd.DataFrame:
