@@ -23,6 +23,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
+LESSON_TESTS = ROOT / "tests" / "lessons"
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -33,6 +34,14 @@ LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none", "autoStartDefaultKernel": True},
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
 }
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The browser tests run last in a session (in their own order): notebook 03 then reuses the
+    quick lessons that tests/lessons trained into the session's LABKIT_LESSONS_ROOT, instead of
+    training them in the browser. Run alone, they train them (a few minutes more)."""
+    here = pathlib.Path(__file__).resolve().parent
+    items.sort(key=lambda item: here in pathlib.Path(str(item.fspath)).resolve().parents)  # a stable sort
 
 
 def _ensure_chromium() -> pathlib.Path:
@@ -91,7 +100,7 @@ def chromium_path() -> pathlib.Path:
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory):
+def lab(tmp_path_factory, request):
     jupyter = pathlib.Path(sys.prefix) / "bin" / "jupyter"
     if not jupyter.exists():
         pytest.skip(f"{jupyter} is missing: run `make setup`")
@@ -101,8 +110,13 @@ def lab(tmp_path_factory):
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(json.dumps(values))
     originals = {p: p.read_bytes() for p in NOTEBOOK_DIR.glob("*.ipynb")}
+    # LABKIT_LESSONS_ROOT: with tests/lessons in the session (make test), its one folder of lesson
+    # runs (tests/conftest.py), trained there and reused by notebooks 03 and 06 here; without it,
+    # the notebooks' own default (../runs/lessons, git-ignored): trained once, then reused
     env = dict(os.environ, LABKIT_FAST="1", PYTHONWARNINGS="ignore", LABKIT_CACHE=str(home / "cache"),
                JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
+    if not any(LESSON_TESTS in pathlib.Path(str(item.fspath)).resolve().parents for item in request.session.items):
+        env.pop("LABKIT_LESSONS_ROOT", None)
     port, token, log = _free_port(), secrets.token_hex(16), home / "lab.log"
     cmd = [str(jupyter), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            f"--ServerApp.token={token}", f"--notebook-dir={NOTEBOOK_DIR}"]
@@ -138,19 +152,40 @@ def browser(chromium_path):
         b.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1700})
+VIEWPORT = {"width": 1400, "height": 1700}
+
+
+def _tab(context):
     tab = context.new_page()
     tab.console_errors = []
     tab.on("console", lambda m: m.type == "error" and tab.console_errors.append(m.text))
-    yield tab
+    return tab
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    yield _tab(context)
     context.close()
 
 
 # ---- driving a notebook as a student does: menus, clicks, keys ---------------------------------
 IMG_DIR = ROOT / "docs" / "img"
 MAX_SCREENSHOT_BYTES = 500_000
+SLACK_PX = 1  # sub-pixel rounding
+# Each visible plotly figure's svg and title next to the output area that holds it (page pixels).
+PLOT_BOXES = """() => [...document.querySelectorAll('.jp-Notebook .jp-OutputArea-output')].flatMap(out => {
+    const area = out.getBoundingClientRect();
+    const plots = out.matches('.js-plotly-plot') ? [out] : [...out.querySelectorAll('.js-plotly-plot')];
+    return plots.filter(p => p.offsetParent !== null).map(plot => {
+        const svg = plot.querySelector('.main-svg').getBoundingClientRect();
+        const title = plot.querySelector('.gtitle');
+        const t = title ? title.getBoundingClientRect() : null;
+        return {area_left: area.left, area_right: area.right, left: svg.left, right: svg.right,
+                width: svg.width, title: title ? title.textContent : '',
+                title_left: t ? t.left : svg.left, title_right: t ? t.right : svg.right};
+    });
+})"""
 
 
 class Notebook:
@@ -166,7 +201,9 @@ class Notebook:
         self.page, self.lab, self.name = page, lab, name
 
     def open(self) -> "Notebook":
-        self.page.goto(self.lab.url(f"lab/tree/{self.name}").replace("?", "?reset&"))
+        # a workspace of its own per notebook: tabs of one session never restore each other's
+        workspace = pathlib.Path(self.name).stem.strip("_")
+        self.page.goto(self.lab.url(f"lab/workspaces/{workspace}/tree/{self.name}").replace("?", "?reset&"))
         self.wait_idle(90_000)
         return self
 
@@ -198,7 +235,7 @@ class Notebook:
             }""", arg=None if cells is None else list(cells), timeout=timeout_ms, polling=500)
         self.wait_idle()
 
-    def run_all(self, timeout_ms: int = 300_000) -> None:
+    def run_all(self, timeout_ms: int = 900_000) -> None:
         self.menu("Run", "Run All Cells")
         self.wait_ran(timeout_ms=timeout_ms)
         self.page.wait_for_timeout(1500)  # plotly and the widgets lay out after the kernel went idle
@@ -237,22 +274,69 @@ class Notebook:
         found = [m for m in ("Error displaying widget", "Failed to load model class", "Traceback") if m in text]
         return f"{self.name}: {found} in the page:\n{text[-2000:]}" if found else ""
 
+    def figures(self) -> tuple[list[dict], list[dict]]:
+        """(every visible plotly figure's box, those wider than their output area or with a cut title)."""
+        boxes = self.page.evaluate(PLOT_BOXES)
+        wide = [b for b in boxes if b["left"] < b["area_left"] - SLACK_PX or b["right"] > b["area_right"] + SLACK_PX]
+        cut = [b for b in boxes if b["title_left"] < b["left"] - SLACK_PX or b["title_right"] > b["right"] + SLACK_PX]
+        print(f"{self.name}: {len(boxes)} figures, widths", [round(b["width"]) for b in boxes], "in output areas of",
+              sorted({round(b["area_right"] - b["area_left"]) for b in boxes}))
+        return boxes, wide + cut
+
     def screenshot(self, locator, name: str) -> pathlib.Path:
         """docs/img/<name>: a screenshot of `locator` (an app), kept small for the README."""
+        # an app taller than the notebook's view would be cut by the lab's status bar: a taller window
+        height = locator.bounding_box()["height"]
+        if height + 250 > VIEWPORT["height"]:
+            self.page.set_viewport_size({**VIEWPORT, "height": int(height) + 250})
         locator.scroll_into_view_if_needed()
         self.page.wait_for_timeout(800)
         IMG_DIR.mkdir(parents=True, exist_ok=True)
         path = IMG_DIR / name
-        locator.screenshot(path=str(path))
+        try:
+            locator.screenshot(path=str(path))
+        finally:
+            self.page.set_viewport_size(VIEWPORT)
         size = path.stat().st_size
         assert size < MAX_SCREENSHOT_BYTES, f"{path} is {size} bytes; keep screenshots small"
         return path
 
     def close(self) -> None:
-        """Shut down every kernel of the lab (the next notebook starts afresh)."""
-        for kernel in json.load(urllib.request.urlopen(self.lab.url("api/kernels"))):
-            urllib.request.urlopen(urllib.request.Request(self.lab.url(f"api/kernels/{kernel['id']}"),
-                                                          method="DELETE"))
+        """Shut down this notebook's kernel (the notebooks other tests share keep theirs)."""
+        for session in json.load(urllib.request.urlopen(self.lab.url("api/sessions"))):
+            if session.get("path") == self.name:
+                urllib.request.urlopen(urllib.request.Request(self.lab.url(f"api/sessions/{session['id']}"),
+                                                              method="DELETE"))
+
+
+@pytest.fixture(scope="session")
+def ran(lab, browser):
+    """ran(name) -> the `Notebook` notebooks/<name> after Run All, in a tab of its own. Each
+    notebook runs once per session (the judged checks of one notebook share its run, which keeps
+    the browser tests fast); its kernel stays up until the session ends."""
+    context = browser.new_context(viewport=VIEWPORT)
+    done = {}
+
+    def run(name: str) -> Notebook:
+        if name not in done:
+            done[name] = nb = Notebook(_tab(context), lab, name)
+            started = time.monotonic()
+            try:
+                nb.open().run_all()
+            except Exception as e:  # the tests that look at this notebook fail at once, not after a rerun
+                nb.failed = f"{name} did not run to its end in the browser: {type(e).__name__}: {e}"
+                raise
+            finally:
+                print(f"{name}: Run All took {time.monotonic() - started:.0f} s")
+        if getattr(done[name], "failed", None):
+            pytest.fail(done[name].failed)
+        done[name].page.bring_to_front()
+        return done[name]
+
+    yield run
+    for nb in done.values():
+        nb.close()
+    context.close()
 
 
 @pytest.fixture
@@ -265,8 +349,8 @@ def notebook(lab, page):
         return opened[-1]
 
     yield open_notebook
-    if opened:
-        opened[-1].close()
+    for nb in opened:
+        nb.close()
 
 
 @pytest.fixture

@@ -6,9 +6,15 @@ Screenshots of the three apps go to docs/img/ (the README shows them).
 """
 from __future__ import annotations
 
+import json
+import pathlib
+
+import nbformat
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+NOTEBOOKS = pathlib.Path(__file__).resolve().parents[2] / "notebooks"
 
 GREY = "0.35"  # ModelBuilder's opacity for views of a model that no longer applies
 # tick labels of the diagram's shared x axis, left to right as drawn
@@ -30,12 +36,19 @@ def _wait_for_text(locator, text: str, timeout_ms: int = 120_000) -> None:
                                    arg=[locator.element_handle(), text], timeout=timeout_ms, polling=250)
 
 
-def test_the_dashboard_trains_with_the_learning_rate_it_shows(notebook):
-    nb = notebook("03_train.ipynb")
+def _code_of_03(until: str | None = None) -> list[str]:
+    """The code cells of notebook 03, up to (not including) the first one containing `until`."""
+    code = [c.source for c in nbformat.read(NOTEBOOKS / "03_train.ipynb", as_version=4).cells if c.cell_type == "code"]
+    return code[:next(i for i, c in enumerate(code) if until in c)] if until else code
+
+
+def test_the_dashboard_trains_with_the_learning_rate_it_shows(notebook, scratch_notebook):
+    # 03's cells up to its lessons (these run in test_lab.py's run of 03): the dashboard trained,
+    # stopped and continued once by the notebook's own cells
+    nb = notebook(scratch_notebook("_dashboard_03_train.ipynb", _code_of_03(until="lessons.order_matters(")))
+    nb.run_all()
+    assert not nb.errors(), nb.errors()
     made = nb.index_of("widgets.TrainingDashboard(")
-    nb.select(made + 1)
-    nb.menu("Run", "Run All Above Selected Cell")  # the data and the dashboard, not the lessons
-    nb.wait_ran(range(made + 1))
     app = nb.page.locator(".labkit-training-dashboard").first
     app.scroll_into_view_if_needed()  # drawn on screen: the learning-rate slider snaps to its grid
     nb.page.wait_for_timeout(1500)
@@ -43,30 +56,32 @@ def test_the_dashboard_trains_with_the_learning_rate_it_shows(notebook):
     kernel = nb.run_below(made, "print(repr(dashboard.settings()['lr']), repr(dashboard.lr_slider.value))").split()
     assert float(kernel[0]) == float(shown) == 0.003, f"shown {shown}, the kernel would train with {kernel}"
     status = app.locator(".labkit-training-status")
-    app.locator("button:has-text('Start')").click()
-    _wait_for_text(status, "done")
-    trained = nb.run_below(made + 1, "print(sorted(set(dashboard.history.lr)))")
+    trained = nb.run_below(made + 1, "print(sorted(set(dashboard.history.lr)))")  # every epoch so far
     assert trained.strip() == f"[{float(shown)}]", f"shown {shown}, trained with {trained}"
-    # Stop mid-run, then Start: the same run goes on (a partial epoch marked as such)
-    app.locator(".widget-text:has(.widget-label:text-is('epochs')) input").fill("3")
-    app.locator(".widget-text:has(.widget-label:text-is('epochs')) input").press("Enter")
+    # Stop mid-run, then Start: the same run goes on (fit's history holds every epoch shown)
+    epochs = app.locator(".widget-text:has(.widget-label:text-is('epochs')) input")
+    epochs.fill("500")
+    epochs.press("Enter")
     app.locator("button:has-text('Start')").click()
-    _wait_for_text(status, "batch 2/")
+    _wait_for_text(status, "training: epoch")
+    nb.page.wait_for_timeout(1500)  # into the run
     app.locator("button:has-text('Stop')").click()
     _wait_for_text(status, "stopped")
+    epochs.fill("1")
+    epochs.press("Enter")
     app.locator("button:has-text('Start')").click()
     _wait_for_text(status, "done")
-    epochs = nb.run_below(made + 2, "print(dashboard.history.epoch.tolist(), len(dashboard.result.history))")
-    assert epochs.split("]")[0].strip("[ ").split(", ")[0] == "1", epochs
-    assert int(epochs.split("]")[1]) == len(epochs.split("]")[0].split(",")) >= 3, "Start did not continue the run"
+    ran = json.loads(nb.run_below(made + 2, "import json; print(json.dumps(dict(shown=dashboard.history.epoch."
+                                            "tolist(), fit=len(dashboard.result.history), lr=sorted(set("
+                                            "dashboard.history.lr)))))"))
+    assert ran["shown"][0] == 1 and len(ran["shown"]) == ran["fit"] >= 3, f"Start did not continue the run: {ran}"
+    assert ran["lr"] == [float(shown)], ran
     assert not nb.errors(), nb.errors()
     nb.screenshot(app, "training_dashboard.png")
 
 
-def test_the_model_builder_views_agree_and_grey_out_when_invalid(notebook):
-    nb = notebook("02_model.ipynb")
-    nb.run_all()
-    assert not nb.errors(), nb.errors()
+def test_the_model_builder_views_agree_and_grey_out_when_invalid(ran):
+    nb = ran("02_model.ipynb")
     app = nb.page.locator(".labkit-model-builder").first
     nb.press_slider(app, "conv blocks", "ArrowRight")  # a second block: new layers mid-model
     app.locator(".lm-TabBar-tab:has-text('diagram')").click()
@@ -89,10 +104,8 @@ def test_the_model_builder_views_agree_and_grey_out_when_invalid(notebook):
     nb.screenshot(app, "model_builder.png")
 
 
-def test_the_runs_board_filter_narrows_the_rows(notebook):
-    nb = notebook("05_experiments.ipynb")
-    nb.run_all()
-    assert not nb.errors(), nb.errors()
+def test_the_runs_board_filter_narrows_the_rows(ran):
+    nb = ran("05_experiments.ipynb")
     app = nb.page.locator(".labkit-runs-board").first
     rows = app.locator(".labkit-runs-table tbody tr")
     message = app.locator(".labkit-runs-message")
@@ -114,25 +127,25 @@ def test_the_runs_board_filter_narrows_the_rows(notebook):
     nb.screenshot(app, "runs_board.png")
 
 
-TRAIN_FOREVER = [
-    "from labkit import data, models, train\n"
-    "ds = data.synthetic('direction', n=64, frames=8, size=32, seed=0)\n"
-    "model = models.preset('default', num_classes=ds.num_classes, img_size=32, seed=0)",
-    "print('training starts', flush=True)\n"
-    "result = train.fit(model, ds, epochs=10_000, batch_size=8, augment=False)",
-    "print('the next cell ran')",
-]
-
-
-def test_an_interrupt_stops_the_training_cell_and_the_cells_after_it(notebook, scratch_notebook):
-    nb = notebook(scratch_notebook("_interrupt_check.ipynb", TRAIN_FOREVER))
-    nb.menu("Run", "Run All Cells")
-    _wait_for_text(nb.cell(1).locator(".jp-OutputArea"), "training starts", 120_000)
-    nb.page.wait_for_timeout(3000)  # well into training
+def test_an_interrupt_stops_the_training_cell_of_03_and_the_cells_after_it(notebook, scratch_notebook):
+    # a copy of 03 (the shared run of 03 keeps its kernel) whose lessons train into a new folder,
+    # so that the first lesson cell trains rather than reuses runs
+    code = _code_of_03()
+    code[0] += "\nROOT = tempfile.mkdtemp(prefix='labkit-interrupt-')"
+    nb = notebook(scratch_notebook("_interrupt_03_train.ipynb", code))
+    lesson = nb.index_of("lessons.order_matters(")
+    nb.menu("Run", "Run All Cells")  # the parameters, the dashboard, then the lessons
+    nb.page.wait_for_function(  # the lesson cell is running and its sweep is training
+        "([i]) => { const c = document.querySelectorAll('.jp-Notebook .jp-CodeCell')[i];"
+        " return c.querySelector('.jp-InputPrompt').textContent.includes('*') && /sweep/.test(c.textContent); }",
+        arg=[lesson], timeout=180_000, polling=200)
+    nb.page.wait_for_timeout(1500)  # well into a run
+    assert nb.prompts()[lesson] in ("[*]:", "[*]"), f"the lesson cell finished before the interrupt: {nb.prompts()}"
     nb.menu("Kernel", "Interrupt Kernel")
     nb.wait_idle(60_000)
-    nb.page.wait_for_timeout(1000)
-    output = nb.cell(1).locator(".jp-OutputArea").inner_text()
+    nb.page.wait_for_timeout(3000)  # had Run All gone on, the next cell would be running by now
+    output = nb.cell(lesson).locator(".jp-OutputArea").inner_text()
     assert "TrainingInterrupted" in output and "interrupted during epoch" in output, output[-1500:]
-    assert nb.prompts()[2] in ("[ ]:", "[ ]"), f"the cell after the interrupted one ran: {nb.prompts()}"
-    assert "the next cell ran" not in nb.cell(2).locator(".jp-OutputArea").inner_text()
+    after = nb.prompts()[lesson + 1:]
+    assert after and all(p in ("[ ]:", "[ ]") for p in after), f"cells after the interrupted one ran: {after}"
+    assert "Idle" in nb.page.inner_text(".jp-StatusBar-TextItem:has-text('|')")

@@ -1,7 +1,7 @@
-"""Every view fits, as a student sees it in JupyterLab (fast mode, a 1400 px wide window):
-no figure of notebooks 01 and 04 is wider than its output area (or has its title cut), the
-SaliencyExplorer offers only the methods that apply and keeps its controls inside the output
-area with no dropdown text cut, and the NetworkInspector shows feature maps and hidden states
+"""The explain notebook's apps as a student sees them in JupyterLab (fast mode, a 1400 px wide
+window; that every figure of every notebook fits is test_lab.py's): the SaliencyExplorer offers
+only the methods that apply and keeps its controls inside the output area with no dropdown text
+cut, and the NetworkInspector shows feature maps and hidden states
 that follow its frame slider.
 
 Screenshots of the explorer and the inspector go to docs/img/ (the README shows them).
@@ -11,22 +11,6 @@ from __future__ import annotations
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-SLACK_PX = 1  # sub-pixel rounding
-
-# Each plotly figure's svg and title next to the output area that holds it (page pixels).
-PLOT_BOXES = """() => [...document.querySelectorAll('.jp-Notebook .jp-OutputArea-output')].flatMap(out => {
-    const area = out.getBoundingClientRect();
-    const plots = out.matches('.js-plotly-plot') ? [out] : [...out.querySelectorAll('.js-plotly-plot')];
-    return plots.filter(p => p.offsetParent !== null).map(plot => {
-        const svg = plot.querySelector('.main-svg').getBoundingClientRect();
-        const title = plot.querySelector('.gtitle');
-        const t = title ? title.getBoundingClientRect() : null;
-        return {area_left: area.left, area_right: area.right, left: svg.left, right: svg.right,
-                width: svg.width, title: title ? title.textContent : '',
-                title_left: t ? t.left : svg.left, title_right: t ? t.right : svg.right};
-    });
-})"""
 
 # An app's visible controls and figures that reach past the output area holding it, and each
 # visible <select> whose chosen text is wider than its box leaves room for (in the select's font).
@@ -52,15 +36,6 @@ APP_PROBLEMS = """(app) => {
 TRACE = """(app, [n, k, key]) => JSON.stringify(app.querySelectorAll('.js-plotly-plot')[n].data[k][key])"""
 
 
-def _plots_that_overflow(page) -> tuple[list[dict], list[dict]]:
-    boxes = page.evaluate(PLOT_BOXES)
-    wide = [b for b in boxes if b["left"] < b["area_left"] - SLACK_PX or b["right"] > b["area_right"] + SLACK_PX]
-    cut = [b for b in boxes if b["title_left"] < b["left"] - SLACK_PX or b["title_right"] > b["right"] + SLACK_PX]
-    print(f"{len(boxes)} figures, widths:", [round(b["width"]) for b in boxes],
-          "output area:", round(boxes[0]["area_right"] - boxes[0]["area_left"]) if boxes else None)
-    return boxes, wide + cut
-
-
 def _fits(app, name: str) -> None:
     problems = app.evaluate(APP_PROBLEMS)
     assert not problems["outside"], f"{name}: parts past the output area's right edge: {problems['outside']}"
@@ -73,21 +48,10 @@ def _wait_until_changed(page, app, args, before: str, timeout_ms: int = 20_000) 
     return app.evaluate(TRACE, list(args))
 
 
-def test_figures_of_the_data_notebook_fit_their_output(notebook):
-    nb = notebook("01_data.ipynb")
-    nb.run_all()
-    assert not nb.errors(), nb.errors()
-    boxes, bad = _plots_that_overflow(nb.page)
-    assert len(boxes) >= 8, f"expected the notebook's 8 figures, found {len(boxes)}"
-    assert not bad, f"figures wider than their output area or with a cut title: {bad}"
-
-
-def test_explain_notebook_fits_and_offers_only_methods_that_apply(notebook):
-    nb = notebook("04_explain.ipynb")
-    nb.run_all()
-    assert not nb.errors(), nb.errors()
+def test_the_explorer_fits_and_offers_only_methods_that_apply(ran):
+    nb = ran("04_explain.ipynb")
     page = nb.page
-    boxes, bad = _plots_that_overflow(page)
+    boxes, bad = nb.figures()
     assert len(boxes) >= 10 and not bad, f"figures wider than their output area or with a cut title: {bad}"
 
     explorer = page.locator(".labkit-saliency-explorer").first
@@ -100,15 +64,15 @@ def test_explain_notebook_fits_and_offers_only_methods_that_apply(notebook):
     assert "DeepLift" in explorer.inner_text()  # ... and the explorer says why it is missing
 
     explorer.locator(".widget-checkbox:has-text('side by side') input").check()
-    explorer.locator(".js-plotly-plot").nth(1).locator("image").first.wait_for(state="attached", timeout=60_000)
+    # figures: method A, the decision curve, then method B's (shown side by side now)
+    explorer.locator(".js-plotly-plot").nth(2).locator("image").first.wait_for(state="attached", timeout=60_000)
     page.wait_for_timeout(1500)
     _fits(explorer, "the explorer, side by side")
     nb.screenshot(explorer, "saliency_explorer.png")
 
 
-def test_inspector_shows_maps_and_states_and_follows_the_frame_slider(notebook):
-    nb = notebook("04_explain.ipynb")
-    nb.run_all()
+def test_inspector_shows_maps_and_states_and_follows_the_frame_slider(ran):
+    nb = ran("04_explain.ipynb")
     page = nb.page
     inspector = page.locator(".labkit-network-inspector").first
     inspector.scroll_into_view_if_needed()
