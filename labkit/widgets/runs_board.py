@@ -39,7 +39,7 @@ class RunsBoard(W.VBox):
         self.root = root
         self.table = pd.DataFrame()
         self.filter = W.Text(value=filter, description="filter", continuous_update=False,
-                             placeholder="text, or a query: hidden_size >= 32 and cell == 'gru'",
+                             placeholder="text, or a query: hidden_size >= 32",
                              style={"description_width": "40px"}, layout=W.Layout(width="330px"))
         self.sort_by = W.Dropdown(description="sort by", style={"description_width": "50px"},
                                   layout=W.Layout(width="240px"))
