@@ -21,13 +21,13 @@ def _changes(page, app, n: int, k: int, key: str, before: str) -> None:
 
 def _kernel(nb, code: str) -> str:
     """Run `code` in a new cell after the editor's cell; its printed output."""
-    return nb.run_below(nb.index_of("explorer.editor"), code).strip()
+    return nb.run_below(nb.index_of("widgets.ClipEditor("), code).strip()
 
 
 def test_the_editor_updates_prediction_and_heatmap_on_a_slider_a_typed_edit_and_a_button(ran):
     nb = ran("04_explain.ipynb")
     page = nb.page
-    editor = page.locator(".jp-CodeCell:has-text('explorer.editor') .labkit-clip-editor").first
+    editor = page.locator(".jp-CodeCell:has-text('widgets.ClipEditor(') .labkit-clip-editor").first
     editor.scroll_into_view_if_needed()
     verdict = editor.locator(".labkit-verdict")
     assert "original" in verdict.inner_text() and "frames" in verdict.inner_text()
@@ -49,7 +49,7 @@ def test_the_editor_updates_prediction_and_heatmap_on_a_slider_a_typed_edit_and_
     _changes(page, editor, 1, 0, "source", image_before)
     _changes(page, editor, 1, 1, "z", heat_before)
     page.wait_for_timeout(1000)
-    said = _kernel(nb, "e = explorer.editor\nprint(e.rows.value[0], f'{e.edited_probs.max():.2f}')")
+    said = _kernel(nb, "e = editor\nprint(e.rows.value[0], f'{e.edited_probs.max():.2f}')")
     assert said.split()[0] == str(top), f"the slider shows {top}, the kernel used {said}"
     assert f" {said.split()[1]}" in verdict.inner_text(), f"the page shows {verdict.inner_text()}, the kernel {said}"
 
@@ -74,6 +74,8 @@ def test_the_export_button_writes_a_gif_of_the_clip(ran, tmp_path):
     path.press("Enter")
     explorer.locator("button:has-text('export')").last.click()
     page.wait_for_function("(e) => e.textContent.includes('wrote')", arg=explorer.element_handle(), timeout=30_000)
-    frames = int(_kernel(nb, "print(len(test_ds[explorer.clip.value][0]))"))
+    frames = int(_kernel(nb, "print(len(test_ds[explorer.clip.value][0]))\n"
+                            "explorer.tools.selected_index = None  # closed again, as the notebook left it\n"
+                            "explorer.export.path.value = 'explained.gif'; explorer.export.status.value = ''"))
     with Image.open(target) as gif:
         assert gif.n_frames == frames
