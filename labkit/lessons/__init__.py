@@ -8,8 +8,11 @@ with confidence intervals, and the claims the measurement supports — or does n
 """
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 
+from labkit import train
 from labkit.errors import UnknownNameError
 
 from .claims import Claim
@@ -23,9 +26,21 @@ from .scarce_data import learning_curves
 from .self_supervised import pretraining
 from .smaller import compression
 
-LESSONS = {"order_matters": order_matters, "memory_span": memory_span, "vanishing_gradients": vanishing_gradients,
+def _one_bar(name: str, lesson):
+    """The lesson with one progress bar (runs, ETA) over all of its sweeps and pretraining."""
+    @functools.wraps(lesson)
+    def run_lesson(quick: bool = False, root=None, progress: bool = True) -> LessonResult:
+        with train.one_bar(name.replace("_", " "), progress=progress):
+            return lesson(quick=quick, root=root, progress=progress)
+    return run_lesson
+
+
+_LESSONS = {"order_matters": order_matters, "memory_span": memory_span, "vanishing_gradients": vanishing_gradients,
            "exploding_gradients": exploding_gradients, "optimizers": optimizers, "learning_curves": learning_curves,
            "pretraining": pretraining, "frame_encoders": frame_encoders, "compression": compression}
+LESSONS = {name: _one_bar(name, lesson) for name, lesson in _LESSONS.items()}
+(order_matters, memory_span, vanishing_gradients, exploding_gradients, optimizers, learning_curves, pretraining,
+ frame_encoders, compression) = (LESSONS[n] for n in _LESSONS)
 
 
 def run(names=None, quick: bool = False, root=None, progress: bool = True) -> list[LessonResult]:

@@ -34,6 +34,7 @@ from labkit.runs import record
 
 from .config import TrainConfig
 from .engine import fit
+from .progress import counted_run
 from .state import FitResult
 
 
@@ -113,8 +114,9 @@ def pretrain(model, unlabelled_ds, task: str = "order_verification", epochs: int
     train_ds, val_ds = (pretext, None) if val_fraction == 0 else \
         data.split(pretext, (1 - val_fraction, val_fraction), seed=seed)
     head = models.with_head(model, len(pretext.classes), seed=seed)
-    return fit(head, train_ds, val_ds, config, run_dir=run_dir, resume=resume, callbacks=callbacks,
-               progress=progress, **overrides)
+    with counted_run(f"pretrain {task}") as counted:  # inside train.one_bar: one tick of it, no bar of its own
+        return fit(head, train_ds, val_ds, config, run_dir=run_dir, resume=resume, callbacks=callbacks,
+                   progress=progress and not counted, **overrides)
 
 
 def _training_seed(config: TrainConfig | None, overrides: dict, resume) -> int:

@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from labkit.errors import LabkitError
 from labkit import models, runs
@@ -21,6 +20,7 @@ from labkit.runs import record
 
 from .config import TrainConfig
 from .engine import describe_data, fit
+from .progress import runs_bar
 
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 USER_STOPS = ("interrupted", "stop requested")  # how fit words a stop the user asked for
@@ -97,24 +97,25 @@ def sweep(build, train_ds, val_ds, grid, root, *, config: TrainConfig | None = N
     config / **fit_overrides: the training settings shared by every run; callbacks go to every fit.
     A point whose folder already holds the finished run is skipped, a partial one is resumed, so
     re-running a sweep (after an interruption, or with more seeds) trains only what is missing.
-    One progress bar counts the runs. Returns `runs.table` of the grid's runs, in grid order,
+    One progress bar counts the runs (inside `train.one_bar`, that one). Returns `runs.table` of the grid's runs, in grid order,
     with one extra column per grid key holding the point's value (e.g. "cell", "seed").
     """
     base = (config or TrainConfig()).replace(**fit_overrides)
     root = Path(root)
     points = grid_points(grid)
-    bar = tqdm(points, desc=f"sweep {root.name}", unit="run", disable=not progress)
-    for point in bar:
+    bar, owned = runs_bar(len(points), f"sweep {root.name}", progress)
+    for point in points:
         settings = {k: v for k, v in point.items() if k not in TRAIN_FIELDS}
         cfg = base.replace(**{k: v for k, v in point.items() if k in TRAIN_FIELDS}).validate()
         run_dir = root / run_name(point)
         bar.set_postfix_str(run_dir.name)
         model = _build(build, train_ds, settings, cfg.seed)
-        if _finished(run_dir, model, cfg, train_ds):
-            continue
-        resume = run_dir if (run_dir / record.LAST).is_file() else None
-        fit(model, train_ds, val_ds, cfg, callbacks=callbacks, run_dir=run_dir, resume=resume, progress=False)
-    bar.close()
+        if not _finished(run_dir, model, cfg, train_ds):
+            resume = run_dir if (run_dir / record.LAST).is_file() else None
+            fit(model, train_ds, val_ds, cfg, callbacks=callbacks, run_dir=run_dir, resume=resume, progress=False)
+        bar.update(1)
+    if owned:
+        bar.close()
     table = runs.table(root).set_index("run").loc[[run_name(p) for p in points]].reset_index()
     for key in points[0]:
         table[key] = [p[key] for p in points]

@@ -62,3 +62,25 @@ def test_a_preset_name_builds_for_the_data(micro_split, tmp_path):
     tr, va = micro_split
     table = train.sweep("frame-only", tr, va, {"hidden_size": [8]}, tmp_path / "p", epochs=1, **FAST)
     assert table["model.img_size"].tolist() == [16] and table["model.cell"].tolist() == ["none"]
+
+
+def test_one_bar_counts_every_run_of_several_sweeps(micro_split, tmp_path, monkeypatch):
+    """Inside train.one_bar, sweeps (and pretrain) tick the one bar, its total grown by their runs;
+    no sweep draws a bar of its own."""
+    from labkit.train import progress
+
+    made = []
+    real = progress.tqdm
+    monkeypatch.setattr(progress, "tqdm", lambda *a, **k: made.append(k.get("desc")) or real(*a, **k))
+    tr, va = micro_split
+    fast = {k: v for k, v in FAST.items() if k != "progress"}
+    with train.one_bar("lesson", progress=True) as bar:
+        train.sweep(_tiny, tr, va, {"seed": [0, 1]}, tmp_path / "a", epochs=1, **fast)
+        assert (bar.n, bar.total) == (2, 2)
+        train.sweep(_tiny, tr, va, {"seed": [0, 1, 2]}, tmp_path / "a", epochs=1, **fast)  # two of them done
+        with progress.counted_run("pretrain") as counted:
+            assert counted
+        assert (bar.n, bar.total) == (6, 6)
+    assert made == ["lesson"]
+    train.sweep(_tiny, tr, va, {"seed": [0]}, tmp_path / "a", epochs=1, **fast)  # outside: a bar of its own
+    assert made == ["lesson", "sweep a"]
