@@ -41,6 +41,11 @@ def runs_bar(n: int, desc: str, progress: bool):
     if outer is None:
         return tqdm(total=n, desc=desc, unit="run", disable=not progress), True
     outer.total = (outer.total or 0) + n
+    widget = getattr(outer, "container", None)
+    if widget is not None:  # tqdm.notebook drew its progress widget for the old total (0: a stub)
+        bar = widget.children[1]
+        bar.max, bar.bar_style = outer.total, ""
+        bar.layout.width = None
     outer.refresh()
     return outer, False
 

@@ -135,9 +135,9 @@ def test_an_interrupt_stops_the_training_cell_of_03_and_the_cells_after_it(noteb
     nb = notebook(scratch_notebook("_interrupt_03_train.ipynb", code))
     lesson = nb.index_of("lessons.order_matters(")
     nb.menu("Run", "Run All Cells")  # the parameters, the dashboard, then the lessons
-    nb.page.wait_for_function(  # the lesson cell is running and its sweep is training
+    nb.page.wait_for_function(  # the lesson cell is running and its one progress bar (train.one_bar) is counting runs
         "([i]) => { const c = document.querySelectorAll('.jp-Notebook .jp-CodeCell')[i];"
-        " return c.querySelector('.jp-InputPrompt').textContent.includes('*') && /sweep/.test(c.textContent); }",
+        " return c.querySelector('.jp-InputPrompt').textContent.includes('*') && /order.matters/.test(c.querySelector('.jp-OutputArea').textContent); }",
         arg=[lesson], timeout=180_000, polling=200)
     nb.page.wait_for_timeout(1500)  # well into a run
     assert nb.prompts()[lesson] in ("[*]:", "[*]"), f"the lesson cell finished before the interrupt: {nb.prompts()}"

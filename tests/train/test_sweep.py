@@ -84,3 +84,16 @@ def test_one_bar_counts_every_run_of_several_sweeps(micro_split, tmp_path, monke
     assert made == ["lesson"]
     train.sweep(_tiny, tr, va, {"seed": [0]}, tmp_path / "a", epochs=1, **fast)  # outside: a bar of its own
     assert made == ["lesson", "sweep a"]
+
+
+def test_in_jupyter_the_one_bars_widget_grows_with_its_total(monkeypatch):
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    from labkit.train import progress
+
+    monkeypatch.setattr(progress, "tqdm", notebook_tqdm)
+    with train.one_bar("lesson") as bar:
+        progress.runs_bar(3, "sweep", True)
+        bar.update(2)
+        bar.refresh()  # tqdm redraws at most every 0.1 s
+        assert bar.container.children[1].max == 3 and bar.container.children[1].value == 2
