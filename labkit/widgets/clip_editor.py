@@ -18,6 +18,7 @@ import numpy as np
 from labkit.errors import LabkitError
 from .. import explain, viz
 from .framed_figure import FramedFigure
+from .method_controls import method_and_params
 
 STYLE = {"description_width": "90px"}
 WIDE = dict(width="360px")  # a fresh Layout per control: each is shown or hidden on its own
@@ -156,10 +157,6 @@ class ClipEditor(W.VBox):
         return {"op": op, **kw}
 
     # ---- outputs -----------------------------------------------------------------------------------
-    def _method_and_params(self) -> tuple[str, dict]:
-        m = self._method
-        return (m, {}) if isinstance(m, str) else (m.method, dict(m.params))
-
     def update(self) -> None:
         """Apply the edit the controls describe and redraw prediction, curves and heatmap."""
         if self.original is None:
@@ -179,7 +176,7 @@ class ClipEditor(W.VBox):
         self._redraw()
 
     def _redraw(self) -> None:
-        method, params = self._method_and_params()
+        method, params = method_and_params(self._method)
         self.edited_probs = self.model.predict_proba(self.edited)[0]
         edited_prefixes = self.model.predict_prefixes(self.edited)
         self.attribution = explain.attribute(self.model, self.edited, target=self.predicted, method=method,
@@ -206,7 +203,7 @@ class ClipEditor(W.VBox):
     def find_flip(self) -> list[int] | None:
         """Search the smallest set of frames whose removal flips the prediction; show it as a drop edit."""
         if self._original_scores is None:
-            method, params = self._method_and_params()
+            method, params = method_and_params(self._method)
             self._original_scores = explain.attribute(self.model, self.original, method=method, target=self.predicted,
                                                       classes=self.ds.classes, **params).frame_scores[0]
         found = explain.smallest_flip(self.model, self.original, frame_scores=self._original_scores)

@@ -11,6 +11,7 @@ import ipywidgets as W
 from labkit.errors import LabkitError
 from .. import explain, viz
 from .framed_figure import FramedFigure
+from .method_controls import method_and_params
 
 VERDICT_COLOUR = {"passed": "#2ca02c", "failed": "#d62728", "inconclusive": "#b8860b"}
 
@@ -49,8 +50,7 @@ class FaithfulnessPanel(W.VBox):
 
     def check(self):
         """Evaluate the method on screen over `.clips` clips and show the verdicts."""
-        m = self._method
-        name, params = (m, {}) if isinstance(m, str) else (m.method, dict(m.params))
+        name, params = method_and_params(self._method)
         self.status.value = f"<i>checking {html.escape(name)} on {self.clips.value} clips…</i>"
         start = time.perf_counter()
         try:

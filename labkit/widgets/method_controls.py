@@ -34,6 +34,12 @@ def param_widget(spec: explain.ParamSpec) -> W.Widget | None:
     raise LabkitError(f"parameter {spec.name!r} has unknown type {spec.type!r}")
 
 
+def method_and_params(method) -> tuple[str, dict]:
+    """(name, parameters) of `method`: a method name (its defaults), or controls with `.method` and
+    `.params` (a MethodControls, read now, so a tool follows what the student picked)."""
+    return (method, {}) if isinstance(method, str) else (method.method, dict(method.params))
+
+
 def offered_methods(model) -> tuple[list, dict[str, str]]:
     """The method specs that can explain `model` (`MethodSpec.applies`), in display order, and
     {name: why not} for the others (e.g. DeepLift on a GRU)."""
